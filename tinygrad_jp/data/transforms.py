@@ -1,0 +1,1 @@
+def mixup(*a, **k): raise NotImplementedError

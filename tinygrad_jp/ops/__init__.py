@@ -1,0 +1,1 @@
+"""Differentiable ops: one op is one `Function` subclass with its forward and backward."""

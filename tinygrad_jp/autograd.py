@@ -151,6 +151,8 @@ class Function:
         """Run forward; record a node when grad mode is on and an input requires grad."""
         fn = cls.__new__(cls)
         data = fn.forward(*tensors, **params)
+        if type(data) is not np.ndarray:
+            data = np.asarray(data)  # NumPy turns 0-d results into scalars
         if _mode.anomaly:
             _check_finite(data, f"the forward of {fn.name}")
         if _mode.enabled and data.dtype.kind == "f":

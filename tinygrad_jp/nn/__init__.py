@@ -1,0 +1,1 @@
+"""tinygrad_jp.nn: modules, layers, functional ops, init and utilities (PyTorch's names)."""

@@ -24,6 +24,11 @@ DEFAULT_FLOAT = float32
 _KIND_RANK = {"b": 0, "u": 1, "i": 1, "f": 2}
 
 
+def kind_rank(dtype):
+    """0 for bool, 1 for integers, 2 for floats: PyTorch's promotion categories."""
+    return _KIND_RANK[np.dtype(dtype).kind]
+
+
 def is_floating(dtype):
     return np.dtype(dtype).kind == "f"
 

@@ -251,6 +251,8 @@ class Tensor:
     # ------------------------------------------------------------------ binary operators
     def _operands(self, other, op):
         """Both operands as tensors of PyTorch's result dtype."""
+        if type(other) is float and self.data.dtype.kind == "f":  # the common case, fast
+            return self, Tensor._wrap(np.asarray(other, dtype=self.data.dtype))
         if isinstance(other, Tensor):
             if other.data.dtype is self.data.dtype:
                 return self, other
@@ -281,7 +283,7 @@ class Tensor:
         a, b = self._operands(other, op)
         if reverse:
             a, b = b, a
-        if a.data.shape != b.data.shape:
+        if a.data.shape != b.data.shape and a.data.ndim and b.data.ndim:
             _check_broadcast(op, a.data.shape, b.data.shape)
         return fn.apply(a, b)
 
@@ -333,8 +335,43 @@ class Tensor:
     def __abs__(self):
         return self.abs()
 
-    # No __iadd__ & co.: an in-place update could corrupt values saved in the graph, so
-    # Python falls back to `x = x + y`, which records a new node instead.
+    def _inplace(self, other, ufunc, op):
+        """``x += y`` & co. Under ``no_grad`` (an optimizer step, the demo's
+        ``p -= lr * p.grad``) or with no grad involved, the data changes in place. When
+        the op would be recorded, the result is a new tensor: writing into a value the
+        graph may have saved would silently corrupt gradients."""
+        other_requires = isinstance(other, Tensor) and other.requires_grad
+        if _mode.enabled and (self.requires_grad or other_requires):
+            if self.requires_grad and self.grad_fn is None:
+                raise RuntimeError(
+                    f"{op}: a leaf Variable that requires grad is being used in an in-place "
+                    "operation; to update parameters, wrap it in `with tg.no_grad():`")
+            return _OUT_OF_PLACE[op](self, other)
+        value = _data(other)
+        dt = dtypes.result_dtype(self.data, value if isinstance(value, np.ndarray)
+                                 else other)
+        if dtypes.kind_rank(dt) > dtypes.kind_rank(self.data.dtype):
+            raise RuntimeError(f"{op}: result type {dt} can't be cast to the desired output "
+                               f"type {self.data.dtype}")
+        try:
+            ufunc(self.data, value, out=self.data, casting="unsafe")
+        except ValueError:
+            raise RuntimeError(f"{op}: output with shape {self.shape} doesn't match the "
+                               f"broadcast shape of {self.shape} and "
+                               f"{np.shape(value)}") from None
+        return self
+
+    def __iadd__(self, other):
+        return self._inplace(other, np.add, "add_")
+
+    def __isub__(self, other):
+        return self._inplace(other, np.subtract, "sub_")
+
+    def __imul__(self, other):
+        return self._inplace(other, np.multiply, "mul_")
+
+    def __itruediv__(self, other):
+        return self._inplace(other, np.true_divide, "div_")
 
     def _compare(self, other, ufunc, op):
         a, b = self._operands(other, op)
@@ -780,6 +817,10 @@ class Tensor:
         from .random import get_rng
         self.data[...] = get_rng().uniform(a, b, self.shape)
         return self
+
+
+_OUT_OF_PLACE = {"add_": Tensor.__add__, "sub_": Tensor.__sub__, "mul_": Tensor.__mul__,
+                 "div_": Tensor.__truediv__}
 
 
 class _MinMaxResult(tuple):

@@ -1,4 +1,6 @@
 import dataclasses
+import gzip
+import hashlib
 import os
 
 import numpy as np
@@ -17,6 +19,7 @@ from tinygrad_jp.data import (
     one_hot,
 )
 from tinygrad_jp.data import datasets as dsmod
+from tinygrad_jp.data._store import Resource
 
 from tgdata_helpers import FILES, make_cifar_archive, make_idx_set, sha, spec_for
 
@@ -152,6 +155,27 @@ def test_wrong_kind_of_idx_file_is_a_clear_error(tmp_path, monkeypatch):
     monkeypatch.setattr(dsmod.MNIST, "_spec", spec_for(dsmod._MNIST, hashes))
     with pytest.raises(IDXFormatError, match="expected a 3-d"):
         MNIST(root=folder)
+
+
+def test_recompressed_copy_is_recognised_by_its_content(tmp_path, monkeypatch):
+    # Debian recompressed Fashion-MNIST: same content, other .gz bytes, other file hash.
+    folder = tmp_path / "r"
+    arrays, hashes = make_idx_set(folder)
+    resources = {}
+    for k, f in FILES.items():
+        raw = gzip.open(folder / f).read()
+        (folder / f).write_bytes(gzip.compress(raw, compresslevel=1, mtime=12345))
+        resources[k] = Resource(f, {hashes[k]: "official"},
+                                payload_sha256=hashlib.sha256(raw).hexdigest())
+    monkeypatch.setattr(dsmod.FashionMNIST, "_spec", dataclasses.replace(
+        dsmod._FASHION, resources=resources, system_dirs=()))
+    np.testing.assert_array_equal(FashionMNIST(root=folder, train=False).data[:, 0],
+                                  arrays["test_images"])
+    raw = bytearray(gzip.open(folder / FILES["test_labels"]).read())
+    raw[-1] ^= 1
+    (folder / FILES["test_labels"]).write_bytes(gzip.compress(bytes(raw)))
+    with pytest.raises(ChecksumError, match="t10k-labels"):
+        FashionMNIST(root=folder, train=False)
 
 
 def test_fashion_from_system_dir(fake_fashion):

@@ -46,7 +46,7 @@ def test_shapes_dtypes_and_single_images(x):
 
 @given(batches, st.integers(0, 2**32 - 1))
 def test_seeded_reproducibility(x, seed):
-    for t1, t2 in zip(every_transform(rng(seed)), every_transform(rng(seed))):
+    for t1, t2 in zip(every_transform(rng(seed)), every_transform(rng(seed)), strict=True):
         np.testing.assert_array_equal(t1(x), t2(x))
     # without rng=, transforms follow tg.manual_seed
     t = T.Compose([T.RandomAffine(30), T.GaussianNoise(0.1), T.Cutout(2)])
@@ -108,7 +108,8 @@ def test_rotation_of_an_asymmetric_pattern():
 @given(batches, st.integers(-2, 2), st.integers(-2, 2))
 def test_integer_translation_shifts_with_zero_fill(x, dx, dy):
     n, c, h, w = x.shape
-    m = np.array([[1.0, 0.0, -dx], [0.0, 1.0, -dy]])  # inverse map: output (j, i) reads (j-dx, i-dy)
+    # inverse map: output pixel (col j, row i) reads input (j - dx, i - dy)
+    m = np.array([[1.0, 0.0, -dx], [0.0, 1.0, -dy]])
     out = T.warp_affine(x, m)
     want = np.zeros_like(x)
     ys, yd = slice(max(0, -dy), min(h, h - dy)), slice(max(0, dy), min(h, h + dy))
@@ -170,9 +171,10 @@ def test_horizontal_flip():
     x = np.random.default_rng(0).random((8, 2, 4, 5)).astype(np.float32)
     np.testing.assert_array_equal(T.RandomHorizontalFlip(1.0)(x), x[..., ::-1])
     out = T.RandomHorizontalFlip(0.5, rng=rng(3))(x)
-    flipped = [np.array_equal(o, s[..., ::-1]) for o, s in zip(out, x)]
-    kept = [np.array_equal(o, s) for o, s in zip(out, x)]
-    assert all(f or k for f, k in zip(flipped, kept)) and any(flipped) and any(kept)
+    flipped = [np.array_equal(o, s[..., ::-1]) for o, s in zip(out, x, strict=True)]
+    kept = [np.array_equal(o, s) for o, s in zip(out, x, strict=True)]
+    assert all(f or k for f, k in zip(flipped, kept, strict=True))
+    assert any(flipped) and any(kept)
 
 
 def test_random_erasing_and_cutout_erase_rectangles():

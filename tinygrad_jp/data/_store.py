@@ -154,12 +154,13 @@ def locate(spec, keys, root=None, download=False):
         paths = [os.path.join(d, r.filename) for r in resources]
         present = [os.path.isfile(p) for p in paths]
         if not all(present):
-            missing = [r.filename for r, p in zip(resources, present) if not p]
+            missing = [r.filename for r, p in zip(resources, present, strict=True) if not p]
             looked.append(f"  - {d} ({label}): missing {', '.join(missing)}")
             continue
-        errors = [e for r, p in zip(resources, paths) if (e := verify(spec, r, p)) is not None]
+        errors = [e for r, p in zip(resources, paths, strict=True)
+                  if (e := verify(spec, r, p)) is not None]
         if not errors:
-            return dict(zip(keys, paths))
+            return dict(zip(keys, paths, strict=True))
         if not download:
             raise ChecksumError("\n".join(errors) + "\nDelete or replace the file, or pass "
                                 "download=True to fetch a verified copy.")
@@ -170,7 +171,8 @@ def locate(spec, keys, root=None, download=False):
     if download:
         target = os.path.join(os.path.expanduser(os.fspath(root)) if root else cache_dir(),
                               spec.folder)
-        return dict(zip(keys, (download_file(spec, r, target) for r in resources)))
+        paths = [download_file(spec, r, target) for r in resources]
+        return dict(zip(keys, paths, strict=True))
     raise DatasetNotFoundError(_not_found_message(spec, looked))
 
 

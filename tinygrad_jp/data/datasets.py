@@ -8,7 +8,6 @@ labels as ``int64``. Files are found in this order: the ``root`` argument, the
 ``~/.cache/tinygrad_jp``; with ``download=True`` a missing or bad file is fetched from
 the official mirrors. Every file is checked against its known SHA-256 before use.
 """
-import io
 import os
 import tarfile
 

@@ -57,7 +57,7 @@ def parse_idx(buf, name="<bytes>", expect_ndim=None, expect_shape=None):
                              f"{ndim} dimensions need {header})")
     dims = struct.unpack(f">{ndim}I", bytes(buf[4:header]))
     if expect_shape is not None:
-        for want, got in zip(expect_shape, dims):
+        for want, got in zip(expect_shape, dims, strict=False):
             if want is not None and want != got:
                 raise IDXFormatError(f"read_idx: {name}: dimensions {dims} do not match the "
                                      f"expected {tuple(expect_shape)}")

@@ -66,6 +66,17 @@ def _scalar_dtype(value):
     return DEFAULT_FLOAT
 
 
+def _promote(a, b):
+    """Within one kind the wider dtype; across kinds the higher kind's dtype (int64 with
+    float32 is float32, where NumPy says float64)."""
+    if a is None:
+        return b
+    ra, rb = _KIND_RANK[a.kind], _KIND_RANK[b.kind]
+    if ra == rb:
+        return np.promote_types(a, b)
+    return a if ra > rb else b
+
+
 def result_dtype(*operands):
     """PyTorch's result type of an op over arrays and Python scalars.
 
@@ -78,13 +89,11 @@ def result_dtype(*operands):
     for x in operands:
         if isinstance(x, np.ndarray):
             if x.ndim:
-                dims = x.dtype if dims is None else np.promote_types(dims, x.dtype)
+                dims = _promote(dims, x.dtype)
             else:
-                zero_d = x.dtype if zero_d is None else np.promote_types(zero_d, x.dtype)
+                zero_d = _promote(zero_d, x.dtype)
         else:
-            dt = _scalar_dtype(x)
-            scalars = dt if scalars is None else (
-                dt if _KIND_RANK[dt.kind] > _KIND_RANK[scalars.kind] else scalars)
+            scalars = _promote(scalars, _scalar_dtype(x))
     result = dims
     for candidate in (zero_d, scalars):
         if candidate is not None and (

@@ -171,7 +171,11 @@ def locate(spec, keys, root=None, download=False):
     if download:
         target = os.path.join(os.path.expanduser(os.fspath(root)) if root else cache_dir(),
                               spec.folder)
-        paths = [download_file(spec, r, target) for r in resources]
+        try:
+            paths = [download_file(spec, r, target) for r in resources]
+        except DatasetNotFoundError as e:
+            # Offline or a bad mirror: say so, and still list the other ways in.
+            raise DatasetNotFoundError(f"{e}\n{_not_found_message(spec, looked)}") from None
         return dict(zip(keys, paths, strict=True))
     raise DatasetNotFoundError(_not_found_message(spec, looked))
 

@@ -21,6 +21,7 @@ __all__ = ["Function", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_en
 class _GradMode:
     enabled = True
     anomaly = False
+    backward_of = None     # the node whose backward is running (for anomaly messages)
 
 
 _mode = _GradMode()
@@ -154,7 +155,9 @@ class Function:
         if type(data) is not np.ndarray:
             data = np.asarray(data)  # NumPy turns 0-d results into scalars
         if _mode.anomaly:
-            _check_finite(data, f"the forward of {fn.name}")
+            where = (f"the forward of {fn.name}" if _mode.backward_of is None else
+                     f"the backward of {_mode.backward_of} (in its {fn.name} step)")
+            _check_finite(data, where)
         if _mode.enabled and data.dtype.kind == "f":
             for t in tensors:
                 if t.requires_grad:
@@ -293,7 +296,14 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
                         "(or to use its saved tensors after they were freed). Pass "
                         "retain_graph=True to the first backward() if you need to "
                         "backward twice.")
-                input_grads = node.backward(grad)
+                if _mode.anomaly:
+                    _mode.backward_of = node.name
+                    try:
+                        input_grads = node.backward(grad)
+                    finally:
+                        _mode.backward_of = None
+                else:
+                    input_grads = node.backward(grad)
                 if not isinstance(input_grads, tuple):
                     input_grads = (input_grads,)
                 if not retain_graph and node.saved:

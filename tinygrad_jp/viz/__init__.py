@@ -5,7 +5,8 @@ part works without matplotlib being imported.
 """
 import importlib
 
-_GRAPH_NAMES = ("draw_graph", "save")
+_GRAPH_NAMES = ("draw_graph", "save", "draw_model", "trace", "record_modules", "ModuleTrace",
+                "ComputationGraph", "GraphvizNotFoundError")
 _PLOT_NAMES = ("plot_history", "plot_activation_histograms", "plot_grad_norms",
                "plot_optimizer_paths", "plot_image_grid", "plot_filters")
 

@@ -150,7 +150,7 @@ class Function:
     @classmethod
     def apply(cls, *tensors, **params):
         """Run forward; record a node when grad mode is on and an input requires grad."""
-        fn = cls.__new__(cls)
+        fn = object.__new__(cls)
         data = fn.forward(*tensors, **params)
         if type(data) is not np.ndarray:
             data = np.asarray(data)  # NumPy turns 0-d results into scalars
@@ -158,15 +158,18 @@ class Function:
             where = (f"the forward of {fn.name}" if _mode.backward_of is None else
                      f"the backward of {_mode.backward_of} (in its {fn.name} step)")
             _check_finite(data, where)
-        if _mode.enabled and data.dtype.kind == "f":
+        if _mode.enabled:
             for t in tensors:
                 if t.requires_grad:
                     break
             else:
                 return Tensor._wrap(data)
-            fn.inputs = tuple(t if t.grad_fn is None else t.grad_fn for t in tensors)
-            fn.needs_input_grad = tuple(t.requires_grad for t in tensors)
-            fn.out_shape, fn.out_dtype = data.shape, data.dtype
+            if data.dtype.kind != "f":
+                return Tensor._wrap(data)     # integer results carry no gradient
+            fn.inputs = tuple([t if t.grad_fn is None else t.grad_fn for t in tensors])
+            fn.needs_input_grad = tuple([t.requires_grad for t in tensors])
+            fn.out_shape = data.shape
+            fn.out_dtype = data.dtype
             return Tensor._wrap(data, True, fn)
         return Tensor._wrap(data)
 
@@ -316,7 +319,8 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
                     if _mode.anomaly:
                         _check_finite(g.data, f"the backward of {node.name}")
                     if is_node:
-                        g = _fit_gradient(g, parent.out_shape, parent.out_dtype, node)
+                        if g.data.shape != parent.out_shape or g.data.dtype != parent.out_dtype:
+                            g = _fit_gradient(g, parent.out_shape, parent.out_dtype, node)
                         grads[parent] = g if parent not in grads else _add(grads[parent], g)
                     else:
                         g = _fit_gradient(g, parent.data.shape, parent.data.dtype, node)

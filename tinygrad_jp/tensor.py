@@ -46,17 +46,17 @@ class Tensor:
     tensor([2., 4.])
     """
 
-    __slots__ = ("data", "requires_grad", "grad_fn", "grad", "_hooks", "name", "__weakref__",
-                 "__dict__")
+    __slots__ = ("data", "requires_grad", "grad_fn", "__weakref__", "__dict__")
+    # Rarely set, so class-level defaults: the hot constructor below need not store them.
+    grad = None
+    _hooks = None
+    name = None
     # NumPy must hand `ndarray * Tensor` to Tensor.__rmul__ instead of looping over us.
     __array_ufunc__ = None
 
     def __init__(self, data, requires_grad=False, dtype=None):
         self.data = _to_array(data, dtype)
         self.grad_fn = None
-        self.grad = None
-        self._hooks = None
-        self.name = None
         self.requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
@@ -68,9 +68,6 @@ class Tensor:
         t.data = data
         t.requires_grad = requires_grad
         t.grad_fn = grad_fn
-        t.grad = None
-        t._hooks = None
-        t.name = None
         return t
 
     # ------------------------------------------------------------------ properties
@@ -252,7 +249,7 @@ class Tensor:
     def _operands(self, other, op):
         """Both operands as tensors of PyTorch's result dtype."""
         if type(other) is float and self.data.dtype.kind == "f":  # the common case, fast
-            return self, Tensor._wrap(np.asarray(other, dtype=self.data.dtype))
+            return self, _scalar_constant(other, self.data.dtype)
         if isinstance(other, Tensor):
             if other.data.dtype is self.data.dtype:
                 return self, other
@@ -836,6 +833,23 @@ class _MinMaxResult(tuple):
     @property
     def indices(self):
         return self[1]
+
+
+_SCALAR_CONSTANTS = {}
+
+
+def _scalar_constant(value, dtype):
+    """A 0-d constant tensor for a Python float; the same few constants (learning rates,
+    1.0, 0.5, eps) recur every step, so they are made once."""
+    key = (value, dtype)
+    t = _SCALAR_CONSTANTS.get(key)
+    if t is None or value == 0.0:      # 0.0 and -0.0 share a key but not a sign
+        if len(_SCALAR_CONSTANTS) > 4096:
+            _SCALAR_CONSTANTS.clear()
+        array = np.asarray(value, dtype=dtype)
+        array.flags.writeable = False       # shared: nobody may change it
+        t = _SCALAR_CONSTANTS[key] = Tensor._wrap(array)
+    return t
 
 
 def _data(x):

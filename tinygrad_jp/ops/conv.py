@@ -1,0 +1,334 @@
+"""Convolution through im2col / col2im on strided views, and unfold / fold.
+
+How ``conv2d`` works (the curriculum's im2col):
+
+1. The input is padded and laid out channels-last, ``(N, Hp, Wp, C)``.
+2. ``as_strided`` makes a *view* ``(N, OH, OW, kh, kw, C)``: for every output pixel the
+   ``kh·kw·C`` input values under the filter. No data moves.
+3. One copy turns the view into the column matrix ``col`` of shape
+   ``(N·OH·OW, kh·kw·C)``; the weight becomes ``(F, kh·kw·C)``.
+4. One GEMM, ``col @ Wᵀ``, gives ``(N·OH·OW, F)``, which *is* the output in
+   channels-last memory order: the result is returned as a transposed view of logical
+   shape ``(N, F, OH, OW)``, so no transpose copy is ever made. NumPy's elementwise ops
+   keep that memory order, so ReLU, pooling and the next convolution read it for free.
+
+The backward pass is three bilinear ops that are each other's derivatives, so
+``create_graph=True`` works to any order:
+
+* ``Conv2d(x, w)``               → the output ``y``
+* ``ConvInputGrad(g, w)``        → ∂L/∂x: GEMM ``g @ W`` then col2im (kh·kw slice-adds);
+  it is also ``conv_transpose2d``
+* ``ConvWeightGrad(x, g)``       → ∂L/∂w: GEMM ``gᵀ @ col``
+
+Large temporary matrices live in per-thread workspaces that are reused from call to call
+(a fresh 50 MB array costs several times more than refilling an old one, because the
+operating system must hand over and zero every page).
+"""
+import threading
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+from ..autograd import Function, is_grad_enabled
+
+# A column matrix up to this size is kept for the weight gradient; a larger one is
+# rebuilt in backward (one strided copy), which keeps a deep network's peak memory low.
+COL_SAVE_BYTES = 8 * 2 ** 20
+
+_local = threading.local()
+
+
+def workspace(slot, shape, dtype):
+    """A reusable, uninitialised array of ``shape`` for temporary use inside one op.
+
+    Each ``slot`` names one buffer per thread; the buffer grows to the largest request
+    and is reused, so repeated steps do not pay page faults. The result is valid only
+    until the next ``workspace`` call with the same slot.
+    """
+    pool = getattr(_local, "pool", None)
+    if pool is None:
+        pool = _local.pool = {}
+    dtype = np.dtype(dtype)
+    size = 1
+    for s in shape:
+        size *= s
+    key = (slot, dtype)
+    buf = pool.get(key)
+    if buf is None or buf.size < size:
+        buf = pool[key] = np.empty(max(size, 1), dtype)
+    return buf[:size].reshape(shape)
+
+
+def clear_workspaces():
+    """Free the calling thread's workspace buffers (they are re-made on demand)."""
+    _local.pool = {}
+
+
+def is_channels_last(a):
+    """True when a 4-D array's channel axis is the fastest-varying one in memory."""
+    return a.ndim == 4 and a.shape[1] > 1 and a.strides[1] == a.itemsize and \
+        a.strides[3] > a.itemsize
+
+
+def empty_like_layout(shape, ref, dtype=None):
+    """An empty 4-D (N, C, H, W) array with the memory order of ``ref``."""
+    dtype = ref.dtype if dtype is None else dtype
+    if is_channels_last(ref):
+        n, c, h, w = shape
+        return np.empty((n, h, w, c), dtype).transpose(0, 3, 1, 2)
+    return np.empty(shape, dtype)
+
+
+def out_size(size, k, s, p, d=1):
+    """Output length of a convolution / pooling window along one axis."""
+    return (size + 2 * p - d * (k - 1) - 1) // s + 1
+
+
+def _padded_nhwc(x, ph, pw, slot):
+    """``x`` (N, C, H, W), any strides → C-contiguous (N, H+2ph, W+2pw, C), zero border."""
+    n, c, h, w = x.shape
+    xt = x.transpose(0, 2, 3, 1)
+    if ph == 0 and pw == 0 and xt.flags.c_contiguous:
+        return xt
+    buf = workspace(slot, (n, h + 2 * ph, w + 2 * pw, c), x.dtype)
+    if ph:
+        buf[:, :ph] = 0
+        buf[:, h + ph:] = 0
+    if pw:
+        buf[:, ph:h + ph, :pw] = 0
+        buf[:, ph:h + ph, w + pw:] = 0
+    buf[:, ph:h + ph, pw:w + pw] = xt
+    return buf
+
+
+def _windows(xp, kh, kw, oh, ow, sh, sw, dh, dw):
+    """Read-only view (N, OH, OW, kh, kw, C) of a padded channels-last array."""
+    s0, s1, s2, s3 = xp.strides
+    return as_strided(xp, (xp.shape[0], oh, ow, kh, kw, xp.shape[3]),
+                      (s0, s1 * sh, s2 * sw, s1 * dh, s2 * dw, s3), writeable=False)
+
+
+def im2col(x, kernel, stride, padding, dilation, out=None):
+    """The column matrix (N·OH·OW, kh·kw·C) of ``x`` (N, C, H, W), channels fastest.
+
+    Written into ``out`` (an array of that shape) when given, else into a workspace.
+    """
+    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel, stride, padding, dilation
+    n, c, h, w = x.shape
+    oh, ow = out_size(h, kh, sh, ph, dh), out_size(w, kw, sw, pw, dw)
+    xp = _padded_nhwc(x, ph, pw, "pad")
+    view = _windows(xp, kh, kw, oh, ow, sh, sw, dh, dw)
+    if out is None:
+        out = workspace("col", (n * oh * ow, kh * kw * c), x.dtype)
+    np.copyto(out.reshape(view.shape), view)
+    return out
+
+
+def _as_rows(g):
+    """(N, F, OH, OW) → (N·OH·OW, F) matrix, free when ``g`` is channels-last."""
+    n, f, oh, ow = g.shape
+    gt = g.transpose(0, 2, 3, 1)
+    if not gt.flags.c_contiguous:
+        gt = np.ascontiguousarray(gt)
+    return gt.reshape(n * oh * ow, f)
+
+
+def _weight_matrix(w):
+    """(F, C, kh, kw) → (F, kh·kw·C), the column order of :func:`im2col`."""
+    f = w.shape[0]
+    if w.shape[1] == 1:
+        return w.reshape(f, -1)
+    return np.ascontiguousarray(w.transpose(0, 2, 3, 1)).reshape(f, -1)
+
+
+def col2im_rows(g_rows, w, x_shape, kernel, stride, padding, dilation):
+    """∂L/∂x (N, C, H, W) (channels-last memory) from the output gradient rows
+    (N·OH·OW, F) and the weight (F, C, kh, kw): one GEMM per kernel position into a
+    (kh·kw, N·OH·OW, C) workspace, then kh·kw strided slice-adds."""
+    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel, stride, padding, dilation
+    n, c, h, wd = x_shape
+    f = w.shape[0]
+    oh, ow = out_size(h, kh, sh, ph, dh), out_size(wd, kw, sw, pw, dw)
+    # (F, C, kh, kw) → (kh·kw, F, C): one small matrix per kernel position
+    w3 = np.ascontiguousarray(w.reshape(f, c, kh * kw).transpose(2, 0, 1))
+    parts = workspace("dcol", (kh * kw, n * oh * ow, c), g_rows.dtype)
+    np.matmul(g_rows, w3, out=parts)
+    hp, wp = h + 2 * ph, wd + 2 * pw
+    padded = ph or pw
+    if padded:
+        dxp = workspace("dpad", (n, hp, wp, c), g_rows.dtype)
+        dxp.fill(0)
+    else:
+        dxp = np.zeros((n, hp, wp, c), g_rows.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            part = parts[i * kw + j].reshape(n, oh, ow, c)
+            rs = slice(i * dh, i * dh + sh * (oh - 1) + 1, sh)
+            cs = slice(j * dw, j * dw + sw * (ow - 1) + 1, sw)
+            np.add(dxp[:, rs, cs], part, out=dxp[:, rs, cs])
+    if padded:
+        dx = np.empty((n, h, wd, c), g_rows.dtype)
+        np.copyto(dx, dxp[:, ph:ph + h, pw:pw + wd])
+    else:
+        dx = dxp
+    return dx.transpose(0, 3, 1, 2)
+
+
+def conv_forward(x, w, b, stride, padding, dilation, col_out=None):
+    """The array result of conv2d; returns (output, col) with col the column matrix."""
+    n = x.shape[0]
+    f, c, kh, kw = w.shape
+    oh = out_size(x.shape[2], kh, stride[0], padding[0], dilation[0])
+    ow = out_size(x.shape[3], kw, stride[1], padding[1], dilation[1])
+    col = im2col(x, (kh, kw), stride, padding, dilation, out=col_out)
+    out = np.matmul(col, _weight_matrix(w).T)
+    if b is not None:
+        out += b
+    return out.reshape(n, oh, ow, f).transpose(0, 3, 1, 2), col
+
+
+class Conv2d(Function):
+    """2-D cross-correlation of (N, C, H, W) with weights (F, C, kh, kw) and a bias (F,)."""
+
+    def forward(self, x, w, b=None, stride=(1, 1), padding=(0, 0), dilation=(1, 1)):
+        self.params = (stride, padding, dilation)
+        self.has_bias = b is not None
+        self.x_shape, self.w_shape = x.data.shape, w.data.shape
+        keep_col = None
+        if is_grad_enabled() and w.requires_grad:
+            f, c, kh, kw = w.data.shape
+            n = x.data.shape[0]
+            oh = out_size(x.data.shape[2], kh, stride[0], padding[0], dilation[0])
+            ow = out_size(x.data.shape[3], kw, stride[1], padding[1], dilation[1])
+            nbytes = n * oh * ow * kh * kw * c * x.data.itemsize
+            if nbytes <= COL_SAVE_BYTES:
+                keep_col = np.empty((n * oh * ow, kh * kw * c), x.data.dtype)
+        out, col = conv_forward(x.data, w.data, None if b is None else b.data,
+                                stride, padding, dilation, col_out=keep_col)
+        self.save_for_backward(x, w, keep_col)
+        return out
+
+    def backward(self, grad):
+        x, w, col = self.saved
+        need = self.needs_input_grad
+        gx = gw = gb = None
+        if need[0]:
+            gx = ConvInputGrad.apply(grad, w, x_shape=self.x_shape, params=self.params)
+        if need[1]:
+            gw = ConvWeightGrad.apply(x, grad, w_shape=self.w_shape, params=self.params,
+                                      col=col)
+        if self.has_bias and need[2]:
+            gb = grad.sum(dim=(0, 2, 3))
+        return (gx, gw, gb) if self.has_bias else (gx, gw)
+
+
+class ConvInputGrad(Function):
+    """The gradient of conv2d w.r.t. its input: ``g`` (N, F, OH, OW) and ``w``
+    (F, C, kh, kw) → (N, C, H, W). This is also ``conv_transpose2d``."""
+
+    def forward(self, g, w, x_shape, params):
+        self.x_shape, self.params = x_shape, params
+        self.save_for_backward(g, w)
+        stride, padding, dilation = params
+        return col2im_rows(_as_rows(g.data), w.data, x_shape, w.data.shape[2:], stride,
+                           padding, dilation)
+
+    @property
+    def name(self):
+        return "ConvolutionBackward"
+
+    def backward(self, grad):
+        g, w = self.saved
+        stride, padding, dilation = self.params
+        gg = gw = None
+        if self.needs_input_grad[0]:
+            gg = Conv2d.apply(grad, w, stride=stride, padding=padding, dilation=dilation)
+        if self.needs_input_grad[1]:
+            gw = ConvWeightGrad.apply(grad, g, w_shape=w.shape, params=self.params)
+        return gg, gw
+
+
+class ConvWeightGrad(Function):
+    """The gradient of conv2d w.r.t. its weight: input ``x`` and output gradient ``g``
+    → (F, C, kh, kw), one GEMM ``gᵀ @ col``."""
+
+    def forward(self, x, g, w_shape, params, col=None):
+        self.w_shape, self.params = w_shape, params
+        self.save_for_backward(x, g)
+        stride, padding, dilation = params
+        f, c, kh, kw = w_shape
+        if col is None:
+            col = im2col(x.data, (kh, kw), stride, padding, dilation)
+        dw = _as_rows(g.data).T @ col                      # (F, kh·kw·C)
+        if c == 1:
+            return dw.reshape(w_shape)
+        return np.ascontiguousarray(dw.reshape(f, kh, kw, c).transpose(0, 3, 1, 2))
+
+    @property
+    def name(self):
+        return "ConvolutionBackwardWeight"
+
+    def backward(self, grad):
+        x, g = self.saved
+        stride, padding, dilation = self.params
+        gx = gg = None
+        if self.needs_input_grad[0]:
+            gx = ConvInputGrad.apply(g, grad, x_shape=x.shape, params=self.params)
+        if self.needs_input_grad[1]:
+            gg = Conv2d.apply(x, grad, stride=stride, padding=padding, dilation=dilation)
+        return gx, gg
+
+
+# ------------------------------------------------------------------ unfold / fold
+def _unfold_array(x, kernel, dilation, padding, stride):
+    """PyTorch's unfold order: (N, C·kh·kw, L) with C slowest, then kh, kw."""
+    (kh, kw), (dh, dw), (ph, pw), (sh, sw) = kernel, dilation, padding, stride
+    n, c, h, w = x.shape
+    oh, ow = out_size(h, kh, sh, ph, dh), out_size(w, kw, sw, pw, dw)
+    xp = np.zeros((n, c, h + 2 * ph, w + 2 * pw), x.dtype)
+    xp[:, :, ph:ph + h, pw:pw + w] = x
+    s0, s1, s2, s3 = xp.strides
+    view = as_strided(xp, (n, c, kh, kw, oh, ow),
+                      (s0, s1, s2 * dh, s3 * dw, s2 * sh, s3 * sw), writeable=False)
+    return view.reshape(n, c * kh * kw, oh * ow)
+
+
+def _fold_array(cols, output_size, kernel, dilation, padding, stride):
+    """The adjoint of :func:`_unfold_array`: kh·kw slice-adds into (N, C, H, W)."""
+    (kh, kw), (dh, dw), (ph, pw), (sh, sw) = kernel, dilation, padding, stride
+    h, w = output_size
+    n = cols.shape[0]
+    c = cols.shape[1] // (kh * kw)
+    oh, ow = out_size(h, kh, sh, ph, dh), out_size(w, kw, sw, pw, dw)
+    blocks = cols.reshape(n, c, kh, kw, oh, ow)
+    out = np.zeros((n, c, h + 2 * ph, w + 2 * pw), cols.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            out[:, :, i * dh:i * dh + sh * (oh - 1) + 1:sh,
+                j * dw:j * dw + sw * (ow - 1) + 1:sw] += blocks[:, :, i, j]
+    return out[:, :, ph:ph + h, pw:pw + w].copy()
+
+
+class Unfold(Function):
+    """im2col in PyTorch's layout: (N, C, H, W) → (N, C·kh·kw, L)."""
+
+    def forward(self, x, kernel, dilation, padding, stride):
+        self.args = (kernel, dilation, padding, stride)
+        self.in_hw = x.data.shape[2:]
+        return _unfold_array(x.data, *self.args)
+
+    def backward(self, grad):
+        return Fold.apply(grad, output_size=self.in_hw, kernel=self.args[0],
+                          dilation=self.args[1], padding=self.args[2], stride=self.args[3])
+
+
+class Fold(Function):
+    """col2im in PyTorch's layout: (N, C·kh·kw, L) → (N, C, H, W), overlaps summed."""
+
+    def forward(self, cols, output_size, kernel, dilation, padding, stride):
+        self.args = (kernel, dilation, padding, stride)
+        return _fold_array(cols.data, output_size, *self.args)
+
+    def backward(self, grad):
+        return Unfold.apply(grad, kernel=self.args[0], dilation=self.args[1],
+                            padding=self.args[2], stride=self.args[3])

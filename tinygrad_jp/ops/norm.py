@@ -1,0 +1,51 @@
+"""Normalisation ops. One fused op, :class:`Normalize`, standardises over given axes
+(x̂ = (x − mean) / sqrt(var + eps), biased variance); batch, layer, group and instance
+norm are that op plus a per-channel affine map, each in a few lines of
+``tinygrad_jp.nn.functional``.
+
+Normalize's backward is the classic fused formula
+``dx = invstd · (g − mean(g) − x̂·mean(g·x̂))`` in NumPy, or, when the backward is being
+recorded (``create_graph=True``), the same formula built from Tensor ops on a
+recomputed x̂, so second derivatives work.
+"""
+import numpy as np
+
+from ..autograd import Function, is_grad_enabled
+from ..tensor import Tensor
+
+
+def moments(x, axes):
+    """Mean and biased variance of an array over ``axes`` (kept as size-1 dims)."""
+    mean = x.mean(axis=axes, keepdims=True)
+    centred = x - mean
+    var = np.mean(np.square(centred), axis=axes, keepdims=True)
+    return mean, var, centred
+
+
+class Normalize(Function):
+    """x̂ = (x − mean) / sqrt(var + eps) over ``axes`` (a tuple), statistics of the batch."""
+
+    def forward(self, x, axes, eps):
+        mean, var, centred = moments(x.data, axes)
+        invstd = 1.0 / np.sqrt(var + x.data.dtype.type(eps))
+        out = centred
+        out *= invstd
+        self.axes, self.eps = axes, eps
+        self.save_for_backward(x, out, invstd)
+        return out
+
+    def backward(self, grad):
+        x, xhat, invstd = self.saved
+        axes = self.axes
+        if not is_grad_enabled():
+            g = grad.data
+            gx = g * xhat
+            dx = g - g.mean(axis=axes, keepdims=True)
+            dx -= xhat * gx.mean(axis=axes, keepdims=True)
+            dx *= invstd
+            return Tensor._wrap(dx.astype(g.dtype, copy=False))
+        centred = x - x.mean(dim=axes, keepdim=True)
+        inv = ((centred * centred).mean(dim=axes, keepdim=True) + self.eps).rsqrt()
+        xh = centred * inv
+        return inv * (grad - grad.mean(dim=axes, keepdim=True)
+                      - xh * (grad * xh).mean(dim=axes, keepdim=True))

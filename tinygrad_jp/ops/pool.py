@@ -1,0 +1,245 @@
+"""Pooling on strided views: at most kh·kw slice operations per call, no pixel loops.
+
+``max_pool2d`` keeps, for each output, which kernel position won (one small int per
+output, only when a gradient will be needed); ties go to the first position in
+row-major window order, as in PyTorch, so exactly one input gets the gradient.
+Backward scatters with one masked copy per kernel position. Each op has an adjoint
+op, so higher-order gradients work:
+``MaxPool2d → MaxPoolScatter → MaxPoolGather → MaxPoolScatter ...`` and
+``AvgPool2d ↔ AvgPoolScatter``.
+"""
+import numpy as np
+
+from ..autograd import Function, is_grad_enabled
+from .conv import empty_like_layout, is_channels_last
+
+
+def pool_out_size(size, k, s, p, d, ceil_mode):
+    """PyTorch's pooling output length (with ``ceil_mode`` the last window must start
+    inside the input or its left padding)."""
+    span = size + 2 * p - d * (k - 1) - 1
+    if ceil_mode:
+        out = -(-span // s) + 1
+        if (out - 1) * s >= size + p:
+            out -= 1
+    else:
+        out = span // s + 1
+    return out
+
+
+class _Geometry:
+    """Window geometry of one pooling call over a (N, C, H, W) input."""
+
+    def __init__(self, shape, kernel, stride, padding, dilation, ceil_mode):
+        n, c, h, w = shape
+        (self.kh, self.kw), (self.sh, self.sw) = kernel, stride
+        (self.ph, self.pw), (self.dh, self.dw) = padding, dilation
+        self.shape = shape
+        self.oh = pool_out_size(h, self.kh, self.sh, self.ph, self.dh, ceil_mode)
+        self.ow = pool_out_size(w, self.kw, self.sw, self.pw, self.dw, ceil_mode)
+        # the padded frame must hold every window, including ceil_mode's last one
+        self.hp = max(h + 2 * self.ph, (self.oh - 1) * self.sh + self.dh * (self.kh - 1) + 1)
+        self.wp = max(w + 2 * self.pw, (self.ow - 1) * self.sw + self.dw * (self.kw - 1) + 1)
+        self.framed = (self.hp, self.wp) != (h, w)
+
+    @property
+    def out_shape(self):
+        return (self.shape[0], self.shape[1], self.oh, self.ow)
+
+    def positions(self):
+        """(index, row slice, column slice) of every kernel position in the padded frame."""
+        for i in range(self.kh):
+            for j in range(self.kw):
+                yield (i * self.kw + j,
+                       slice(i * self.dh, i * self.dh + self.sh * (self.oh - 1) + 1, self.sh),
+                       slice(j * self.dw, j * self.dw + self.sw * (self.ow - 1) + 1, self.sw))
+
+    def frame(self, x, fill):
+        """``x`` inside a padded frame filled with ``fill`` (``x`` itself if unpadded)."""
+        if not self.framed:
+            return x
+        n, c, h, w = self.shape
+        out = empty_like_layout((n, c, self.hp, self.wp), x)
+        out.fill(fill)
+        out[:, :, self.ph:self.ph + h, self.pw:self.pw + w] = x
+        return out
+
+    def crop(self, xp):
+        if not self.framed:
+            return xp
+        n, c, h, w = self.shape
+        inner = xp[:, :, self.ph:self.ph + h, self.pw:self.pw + w]
+        out = empty_like_layout(self.shape, xp)
+        np.copyto(out, inner)
+        return out
+
+    def tiles_exactly(self):
+        """True when the windows cover the frame once each (kernel == stride, no gaps)."""
+        return (self.dh * (self.kh - 1) + 1 == self.sh and self.dw * (self.kw - 1) + 1 ==
+                self.sw and self.dh == 1 and self.dw == 1 and self.oh * self.sh == self.hp
+                and self.ow * self.sw == self.wp)
+
+    def index_dtype(self):
+        return np.int8 if self.kh * self.kw <= 127 else np.int32
+
+
+class MaxPool2d(Function):
+    """Max over each window; remembers the winning position for backward."""
+
+    def forward(self, x, geometry):
+        g = self.geo = geometry
+        xp = g.frame(x.data, -np.inf)
+        out = empty_like_layout(g.out_shape, x.data)
+        need_index = is_grad_enabled() and x.requires_grad
+        idx = None
+        if need_index:
+            idx = empty_like_layout(g.out_shape, out, g.index_dtype())
+            idx.fill(0)
+        for p, rs, cs in g.positions():
+            window = xp[:, :, rs, cs]
+            if p == 0:
+                np.copyto(out, window)
+                continue
+            if idx is not None:
+                # strictly greater: on ties the first position keeps the gradient
+                np.copyto(idx, np.asarray(p, idx.dtype), where=np.greater(window, out))
+            np.maximum(out, window, out=out)
+        self.idx = idx
+        self.channels_last = is_channels_last(x.data)
+        return out
+
+    def backward(self, grad):
+        return MaxPoolScatter.apply(grad, geometry=self.geo, idx=self.idx,
+                                    channels_last=self.channels_last)
+
+    def indices(self):
+        """PyTorch's ``return_indices``: flat positions into each input plane (H·W)."""
+        g = self.geo
+        k = self.idx.astype(np.int64)
+        rows = (np.arange(g.oh) * g.sh - g.ph)[:, None] + (k // g.kw) * g.dh
+        cols = (np.arange(g.ow) * g.sw - g.pw)[None, :] + (k % g.kw) * g.dw
+        return rows * g.shape[3] + cols
+
+
+class MaxPoolScatter(Function):
+    """Put each output gradient at its window's winning input position."""
+
+    def forward(self, grad, geometry, idx, channels_last):
+        g = self.geo = geometry
+        self.idx, self.channels_last = idx, channels_last
+        gd = grad.data
+        n, c = g.shape[:2]
+        frame_shape = (n, c, g.hp, g.wp)
+        if channels_last:
+            dxp = np.empty((n, g.hp, g.wp, c), gd.dtype).transpose(0, 3, 1, 2)
+        else:
+            dxp = np.empty(frame_shape, gd.dtype)
+        exact = g.tiles_exactly()
+        if exact:
+            # every frame element belongs to exactly one window: write, no zero-fill
+            for p, rs, cs in g.positions():
+                np.multiply(gd, idx == p, out=dxp[:, :, rs, cs])
+        else:
+            dxp.fill(0)
+            for p, rs, cs in g.positions():
+                target = dxp[:, :, rs, cs]
+                np.add(target, gd, out=target, where=idx == p)
+        return g.crop(dxp)
+
+    @property
+    def name(self):
+        return "MaxPool2DWithIndicesBackward"
+
+    def backward(self, grad):
+        return MaxPoolGather.apply(grad, geometry=self.geo, idx=self.idx,
+                                   channels_last=self.channels_last)
+
+
+class MaxPoolGather(Function):
+    """Read each window's winning input position (the adjoint of the scatter)."""
+
+    def forward(self, h, geometry, idx, channels_last):
+        g = self.geo = geometry
+        self.idx, self.channels_last = idx, channels_last
+        hp = g.frame(h.data, 0)
+        out = np.zeros(g.out_shape, h.data.dtype)
+        for p, rs, cs in g.positions():
+            np.copyto(out, hp[:, :, rs, cs], where=idx == p)
+        return out
+
+    def backward(self, grad):
+        return MaxPoolScatter.apply(grad, geometry=self.geo, idx=self.idx,
+                                    channels_last=self.channels_last)
+
+
+def _avg_divisor(g, count_include_pad, divisor_override, dtype):
+    """The divisor of each output: kh·kw, or the number of counted frame cells."""
+    if divisor_override:
+        return np.asarray(divisor_override, dtype)
+    n, c, h, w = g.shape
+    counted = np.zeros((g.hp, g.wp), dtype)
+    if count_include_pad:
+        counted[:h + 2 * g.ph, :w + 2 * g.pw] = 1
+    else:
+        counted[g.ph:g.ph + h, g.pw:g.pw + w] = 1
+    total = np.zeros((g.oh, g.ow), dtype)
+    for _, rs, cs in g.positions():
+        total += counted[rs, cs]
+    if (total == g.kh * g.kw).all():
+        return np.asarray(g.kh * g.kw, dtype)
+    return total
+
+
+class AvgPool2d(Function):
+    """Mean over each window: kh·kw slice-adds, then one division."""
+
+    def forward(self, x, geometry, divisor):
+        g = self.geo = geometry
+        self.divisor = divisor
+        xp = g.frame(x.data, 0)
+        out = empty_like_layout(g.out_shape, x.data)
+        for p, rs, cs in g.positions():
+            if p == 0:
+                np.copyto(out, xp[:, :, rs, cs])
+            else:
+                np.add(out, xp[:, :, rs, cs], out=out)
+        np.divide(out, divisor, out=out)
+        return out
+
+    def backward(self, grad):
+        return AvgPoolScatter.apply(grad, geometry=self.geo, divisor=self.divisor)
+
+
+class AvgPoolScatter(Function):
+    """Spread each output gradient evenly over its window (AvgPool2d's adjoint)."""
+
+    def forward(self, grad, geometry, divisor):
+        g = self.geo = geometry
+        self.divisor = divisor
+        share = grad.data / divisor
+        n, c = g.shape[:2]
+        if is_channels_last(grad.data):
+            dxp = np.zeros((n, g.hp, g.wp, c), share.dtype).transpose(0, 3, 1, 2)
+        else:
+            dxp = np.zeros((n, c, g.hp, g.wp), share.dtype)
+        for _, rs, cs in g.positions():
+            target = dxp[:, :, rs, cs]
+            np.add(target, share, out=target)
+        return g.crop(dxp)
+
+    @property
+    def name(self):
+        return "AvgPool2DBackward"
+
+    def backward(self, grad):
+        return AvgPool2d.apply(grad, geometry=self.geo, divisor=self.divisor)
+
+
+__all__ = ["MaxPool2d", "MaxPoolScatter", "MaxPoolGather", "AvgPool2d", "AvgPoolScatter",
+           "pool_out_size"]
+
+
+def make_geometry(shape, kernel, stride, padding, dilation, ceil_mode):
+    """Build the window geometry (validated by the caller)."""
+    return _Geometry(shape, kernel, stride, padding, dilation, ceil_mode)
+

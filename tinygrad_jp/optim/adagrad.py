@@ -1,0 +1,75 @@
+"""AdaGrad: per-coordinate learning rates from the sum of squared gradients."""
+import numpy as np
+
+from .optimizer import Optimizer
+
+__all__ = ["Adagrad"]
+
+
+class Adagrad(Optimizer):
+    r"""AdaGrad (PyTorch's ``torch.optim.Adagrad``, same update rule and defaults).
+
+    For each parameter ``w`` with gradient ``g``, at step ``t = 1, 2, ...``::
+
+        g   = g + weight_decay * w                (if weight_decay != 0)
+        clr = lr / (1 + (t − 1) · lr_decay)
+        h   = h + g²                              (state 'sum', starts at
+                                                   initial_accumulator_value)
+        w   = w − clr · g / (√h + eps)
+
+    The curriculum's AdaGrad ``h += (∇E)²; w −= ε ∇E / (√h + θ)`` is
+    ``Adagrad(lr=ε, eps=θ)`` (the ゼロつく code uses θ = 1e-7 and h₀ = 0); the formula
+    written with ``h₀ = θ`` is ``Adagrad(lr=ε, eps=θ, initial_accumulator_value=θ)``.
+
+    Args:
+        lr: learning rate (default 1e-2).
+        lr_decay: learning-rate decay per step (default 0).
+        weight_decay: coupled L2 penalty (default 0).
+        initial_accumulator_value: starting value of ``h`` (default 0).
+        eps: added to √h, must be > 0 (default 1e-10).
+
+    State per parameter: ``step`` (int), ``sum``.
+    """
+
+    def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0,
+                 initial_accumulator_value=0, eps=1e-10):
+        defaults = dict(lr=lr, lr_decay=lr_decay, eps=eps, weight_decay=weight_decay,
+                        initial_accumulator_value=initial_accumulator_value)
+        super().__init__(params, defaults)
+
+    def _validate(self, group):
+        self._check(group, "lr", low=0)
+        self._check(group, "lr_decay", low=0)
+        self._check(group, "weight_decay", low=0)
+        self._check(group, "initial_accumulator_value", low=0)
+        self._check(group, "eps", low=0, low_open=True)
+
+    def _step_group(self, group):
+        lr = float(group["lr"])
+        lr_decay = float(group["lr_decay"])
+        eps = float(group["eps"])
+        weight_decay = float(group["weight_decay"])
+        init = float(group["initial_accumulator_value"])
+        for p, g in self._params_with_grad(group):
+            w = p.data
+            state = self.state[p]
+            if not state:
+                state["step"] = 0
+                state["sum"] = np.full_like(w, init)
+            state["step"] += 1
+            step = state["step"]
+            h = state["sum"]
+            tmp = self._buffer(p)
+            if weight_decay != 0:
+                decayed = self._buffer(p, 1)
+                np.multiply(w, weight_decay, out=decayed)
+                decayed += g
+                g = decayed
+            clr = lr / (1 + (step - 1) * lr_decay)
+            np.multiply(g, g, out=tmp)
+            h += tmp
+            np.sqrt(h, out=tmp)
+            tmp += eps
+            np.divide(g, tmp, out=tmp)
+            tmp *= clr
+            w -= tmp

@@ -1,0 +1,123 @@
+"""Adam and AdamW (decoupled weight decay)."""
+import numpy as np
+
+from .optimizer import Optimizer
+
+__all__ = ["Adam", "AdamW"]
+
+
+class Adam(Optimizer):
+    r"""Adam (PyTorch's ``torch.optim.Adam``, same update rule and defaults).
+
+    For each parameter ``w`` with gradient ``g``, at step ``t = 1, 2, ...``::
+
+        g  = g + weight_decay * w                 (if weight_decay != 0; coupled L2)
+        m  = β1 m + (1 − β1) g                    first moment  (state 'exp_avg')
+        v  = β2 v + (1 − β2) g²                   second moment (state 'exp_avg_sq')
+        m̂  = m / (1 − β1^t),  v̂ = v / (1 − β2^t)  bias corrections
+        w  = w − lr · m̂ / (√v̂ + eps)             (amsgrad: v̂ from max over steps of v)
+
+    The bias correction undoes the zero initialisation of ``m`` and ``v``: with
+    ``m_0 = 0``, E[m_t] = (1 − β1^t) E[g] (seed 003 derives this).
+
+    Args:
+        params: iterable of Tensors or of group dicts.
+        lr: learning rate α (default 1e-3).
+        betas: (β1, β2), each in [0, 1) (default (0.9, 0.999)).
+        eps: added to √v̂, must be > 0 (default 1e-8).
+        weight_decay: coupled L2 penalty (added to the gradient; default 0). For
+            decoupled decay use :class:`AdamW`.
+        amsgrad: use the maximum of all ``v`` so far (state 'max_exp_avg_sq').
+
+    State per parameter: ``step`` (int), ``exp_avg``, ``exp_avg_sq``
+    (and ``max_exp_avg_sq`` with amsgrad).
+    """
+
+    _decoupled = False
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
+                 amsgrad=False):
+        defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
+                        amsgrad=amsgrad)
+        super().__init__(params, defaults)
+
+    def _validate(self, group):
+        name = type(self).__name__
+        self._check(group, "lr", low=0)
+        self._check(group, "eps", low=0, low_open=True)
+        betas = group["betas"]
+        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+            raise TypeError(f"{name}: betas must be a pair (beta1, beta2), got {betas!r}")
+        for i, b in enumerate(betas):
+            self._check({"b": b}, "b", low=0, high=1, high_open=True, label=f"betas[{i}]")
+        self._check(group, "weight_decay", low=0)
+
+    def _step_group(self, group):
+        lr = float(group["lr"])
+        beta1, beta2 = float(group["betas"][0]), float(group["betas"][1])
+        eps = float(group["eps"])
+        weight_decay = float(group["weight_decay"])
+        amsgrad = bool(group["amsgrad"])
+        for p, g in self._params_with_grad(group):
+            w = p.data
+            state = self.state[p]
+            if not state:
+                state["step"] = 0
+                state["exp_avg"] = np.zeros_like(w)
+                state["exp_avg_sq"] = np.zeros_like(w)
+            if amsgrad and "max_exp_avg_sq" not in state:
+                state["max_exp_avg_sq"] = np.zeros_like(w)
+            state["step"] += 1
+            step = state["step"]
+            m, v = state["exp_avg"], state["exp_avg_sq"]
+            tmp = self._buffer(p)
+
+            if weight_decay != 0:
+                if self._decoupled:
+                    w *= 1 - lr * weight_decay
+                else:
+                    decayed = self._buffer(p, 1)
+                    np.multiply(w, weight_decay, out=decayed)
+                    decayed += g
+                    g = decayed
+
+            # m = m + (1 - β1)(g - m): PyTorch's lerp, the same as β1 m + (1 - β1) g
+            np.subtract(g, m, out=tmp)
+            tmp *= 1 - beta1
+            m += tmp
+            v *= beta2
+            np.multiply(g, g, out=tmp)
+            tmp *= 1 - beta2
+            v += tmp
+
+            bias_correction1 = 1 - beta1 ** step
+            bias_correction2_sqrt = (1 - beta2 ** step) ** 0.5
+            step_size = lr / bias_correction1
+            if amsgrad:
+                vmax = state["max_exp_avg_sq"]
+                np.maximum(vmax, v, out=vmax)
+                np.sqrt(vmax, out=tmp)
+            else:
+                np.sqrt(v, out=tmp)
+            tmp /= bias_correction2_sqrt
+            tmp += eps * 1.001
+            np.divide(m, tmp, out=tmp)
+            tmp *= step_size
+            w -= tmp
+
+
+class AdamW(Adam):
+    r"""Adam with decoupled weight decay (PyTorch's ``torch.optim.AdamW``).
+
+    Same as :class:`Adam`, except that weight decay shrinks the weights directly,
+    ``w = w · (1 − lr · weight_decay)``, before the Adam update, instead of adding
+    ``weight_decay · w`` to the gradient (where Adam's normalisation would rescale it).
+    Default ``weight_decay=1e-2``.
+    """
+
+    _decoupled = True
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2,
+                 amsgrad=False):
+        super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
+                         amsgrad=amsgrad)

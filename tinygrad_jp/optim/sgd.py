@@ -1,0 +1,85 @@
+"""Stochastic gradient descent, with optional (Nesterov) momentum and weight decay."""
+import numpy as np
+
+from .optimizer import Optimizer
+
+__all__ = ["SGD"]
+
+
+class SGD(Optimizer):
+    r"""Stochastic gradient descent (PyTorch's ``torch.optim.SGD``, same update rule).
+
+    For each parameter ``w`` with gradient ``g``, at every step::
+
+        g = g + weight_decay * w                  (if weight_decay != 0)
+        b = g                       on the first step,
+        b = momentum * b + (1 - dampening) * g    afterwards   (if momentum != 0)
+        g = g + momentum * b   if nesterov  else  g = b
+        w = w - lr * g
+
+    The curriculum's Momentum ``V = μV − ε∇E; w += V`` is ``SGD(lr=ε, momentum=μ)``:
+    with ``V = −ε b`` both give the same ``w`` at every step while ``lr`` is constant.
+
+    Args:
+        params: iterable of Tensors or of group dicts.
+        lr: learning rate ε (default 1e-3, as in PyTorch 2).
+        momentum: momentum factor μ (default 0).
+        dampening: dampening of the momentum (default 0).
+        weight_decay: coupled L2 penalty λ: adds ``λ w`` to the gradient, the gradient
+            of ``½ λ ‖w‖²`` (default 0).
+        nesterov: Nesterov momentum (needs momentum > 0 and dampening = 0).
+
+    State per parameter: ``momentum_buffer`` (only when momentum != 0).
+    """
+
+    def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0,
+                 nesterov=False):
+        defaults = dict(lr=lr, momentum=momentum, dampening=dampening,
+                        weight_decay=weight_decay, nesterov=nesterov)
+        super().__init__(params, defaults)
+
+    def _validate(self, group):
+        self._check(group, "lr", low=0)
+        self._check(group, "momentum", low=0)
+        self._check(group, "dampening")
+        self._check(group, "weight_decay", low=0)
+        if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
+            raise ValueError(
+                "SGD: Nesterov momentum requires a momentum and zero dampening, got "
+                f"nesterov=True with momentum={group['momentum']!r} and "
+                f"dampening={group['dampening']!r}")
+
+    def _step_group(self, group):
+        lr = float(group["lr"])
+        momentum = float(group["momentum"])
+        dampening = float(group["dampening"])
+        weight_decay = float(group["weight_decay"])
+        nesterov = bool(group["nesterov"])
+        for p, g in self._params_with_grad(group):
+            w = p.data
+            tmp = self._buffer(p)
+            if weight_decay != 0:
+                np.multiply(w, weight_decay, out=tmp)
+                tmp += g
+                g = tmp
+            if momentum != 0:
+                state = self.state[p]
+                buf = state.get("momentum_buffer")
+                if buf is None:
+                    buf = state["momentum_buffer"] = np.array(g, dtype=w.dtype, copy=True)
+                else:
+                    buf *= momentum
+                    if dampening != 0:
+                        buf += (1 - dampening) * g
+                    else:
+                        buf += g
+                if nesterov:
+                    # tmp may already hold g (with weight decay), so use a second buffer
+                    ahead = self._buffer(p, 1)
+                    np.multiply(buf, momentum, out=ahead)
+                    ahead += g
+                    g = ahead
+                else:
+                    g = buf
+            np.multiply(g, lr, out=tmp)
+            w -= tmp

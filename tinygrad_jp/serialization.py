@@ -1,0 +1,194 @@
+"""Weights on disk: ``tg.save(state_dict, path)`` / ``tg.load(path)`` in the safetensors
+format, through the ``safetensors`` package's NumPy API.
+
+* Never pickle: a safetensors file is a JSON header plus raw tensor bytes, so loading a
+  file cannot run code.
+* Atomic: the file is written to a temporary file in the same directory, flushed to
+  disk, then renamed over the target (``os.replace``); an interrupted save leaves the
+  old file intact.
+* Portable: the keys are PyTorch's (``features.0.weight``), so a file saved here loads
+  into the same PyTorch model with ``safetensors.torch.load_file`` +
+  ``load_state_dict``, and a file saved there with ``safetensors.torch.save_file`` loads
+  here.
+* Checked: files written here carry a CRC-32 of the tensor bytes in the header, so
+  corruption is detected on load; truncated or malformed files raise a
+  ``RuntimeError`` naming the file.
+"""
+import json
+import os
+import struct
+import tempfile
+import zlib
+from collections import OrderedDict
+
+import numpy as np
+
+from .tensor import Tensor
+
+__all__ = ["save", "load", "load_metadata"]
+
+_CRC_KEY = "tinygrad_jp.crc32"
+_SUPPORTED = frozenset("biuf")
+
+
+def _crc32(arrays):
+    crc = 0
+    for name in sorted(arrays):
+        crc = zlib.crc32(name.encode(), crc)
+        crc = zlib.crc32(np.ascontiguousarray(arrays[name]).reshape(-1).view(np.uint8), crc)
+    return f"{crc:08x}"
+
+
+def _array_of(name, value):
+    if isinstance(value, Tensor):
+        array = value.data
+    elif isinstance(value, np.ndarray):
+        array = value
+    elif hasattr(value, "detach") and hasattr(value, "numpy"):  # a CPU torch.Tensor
+        array = value.detach().numpy()
+    else:
+        raise TypeError(f"save: the value of {name!r} is a {type(value).__name__}; save "
+                        "stores a flat dict of tensors (a state_dict). Keep other values "
+                        "(epoch, lr) in the metadata dict of strings, or use a training "
+                        "checkpoint")
+    if array.dtype.kind not in _SUPPORTED:
+        raise TypeError(f"save: tensor {name!r} has dtype {array.dtype}, which safetensors "
+                        "cannot store")
+    return np.ascontiguousarray(array)
+
+
+def save(obj, path, metadata=None):
+    """Save a state dict (or a Module's ``state_dict()``) to ``path`` as safetensors.
+
+    ``obj``: a mapping of names to Tensors / NumPy arrays, or an ``nn.Module``.
+    ``metadata``: an optional dict of strings stored in the header (e.g.
+    ``{"epoch": "3"}``); read it back with :func:`load_metadata`. The write is atomic.
+    """
+    from .nn.module import Module
+    if isinstance(obj, Module):
+        obj = obj.state_dict()
+    if not hasattr(obj, "items"):
+        raise TypeError(f"save: expected a state dict (a mapping of names to tensors) or "
+                        f"an nn.Module, got {type(obj).__name__}")
+    arrays = OrderedDict()
+    for name, value in obj.items():
+        if not isinstance(name, str):
+            raise TypeError(f"save: keys must be strings, got {name!r}")
+        arrays[name] = _array_of(name, value)
+    header = {}
+    if metadata is not None:
+        if not hasattr(metadata, "items"):
+            raise TypeError(f"save: metadata must be a dict of strings, got "
+                            f"{type(metadata).__name__}")
+        for k, v in metadata.items():
+            if not isinstance(k, str) or not isinstance(v, str):
+                raise TypeError(f"save: metadata must map strings to strings, got "
+                                f"{k!r}: {v!r} (convert values with str())")
+            if k == _CRC_KEY:
+                raise ValueError(f"save: the metadata key {_CRC_KEY!r} is reserved")
+        header.update(metadata)
+    header[_CRC_KEY] = _crc32(arrays)
+
+    from safetensors.numpy import save_file
+    path = os.fspath(path)
+    directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):
+        raise FileNotFoundError(f"save: directory {directory!r} does not exist")
+    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp",
+                               dir=directory)
+    os.close(fd)
+    try:
+        save_file(dict(arrays), tmp, metadata=header)
+        with open(tmp, "rb+") as f:
+            os.fsync(f.fileno())
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def _read_header(path):
+    """Validate the file's framing and return its JSON header (a dict)."""
+    size = os.path.getsize(path)
+    with open(path, "rb") as f:
+        head = f.read(8)
+        if len(head) < 8:
+            raise RuntimeError(f"load: {path} is not a safetensors file: it has only {size} "
+                               "bytes (truncated or empty?)")
+        if head[:2] == b"PK" or head[:1] == b"\x80":
+            raise RuntimeError(f"load: {path} looks like a torch.save / pickle checkpoint, "
+                               "which tinygrad_jp never unpickles; in PyTorch convert it with "
+                               "safetensors.torch.save_file(model.state_dict(), "
+                               "'weights.safetensors')")
+        (n,) = struct.unpack("<Q", head)
+        if n > size - 8:
+            raise RuntimeError(f"load: {path} is truncated or corrupted: its header claims "
+                               f"{n} bytes but the file has {size} bytes in all")
+        raw = f.read(n)
+    try:
+        header = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise RuntimeError(f"load: {path} is corrupted: its header is not valid JSON "
+                           f"({e})") from None
+    if not isinstance(header, dict):
+        raise RuntimeError(f"load: {path} is corrupted: its header is not a JSON object")
+    end = 0
+    for name, info in header.items():
+        if name == "__metadata__":
+            continue
+        try:
+            end = max(end, int(info["data_offsets"][1]))
+        except (TypeError, KeyError, IndexError, ValueError):
+            raise RuntimeError(f"load: {path} is corrupted: bad header entry for "
+                               f"{name!r}") from None
+    if 8 + n + end > size:
+        raise RuntimeError(f"load: {path} is truncated: the tensors need {8 + n + end} bytes "
+                           f"but the file has {size} (was the save interrupted?)")
+    return header
+
+
+def load_metadata(path):
+    """The metadata dict of strings stored by ``save(..., metadata=...)``."""
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"load_metadata: no such file: {path!r}")
+    meta = dict(_read_header(path).get("__metadata__") or {})
+    meta.pop(_CRC_KEY, None)
+    return meta
+
+
+def load(path, with_metadata=False):
+    """Load a safetensors file into an ordered dict of Tensors (name → Tensor).
+
+    Feed it to ``model.load_state_dict(...)`` (or use ``model.load(path)``, which also
+    checks dtypes). With ``with_metadata=True`` returns ``(state_dict, metadata)``.
+    Truncated, corrupted (checksum mismatch) or non-safetensors files raise a
+    ``RuntimeError`` naming the file.
+    """
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"load: no such file: {path!r}")
+    header = _read_header(path)
+    from safetensors.numpy import load_file
+    try:
+        arrays = load_file(path)
+    except Exception as e:  # safetensors raises its own SafetensorError
+        raise RuntimeError(f"load: {path} is not a valid safetensors file (truncated or "
+                           f"corrupted?): {e}") from None
+    meta = dict(header.get("__metadata__") or {})
+    crc = meta.pop(_CRC_KEY, None)
+    if crc is not None and _crc32(arrays) != crc:
+        raise RuntimeError(f"load: {path} is corrupted: the tensor bytes do not match the "
+                           "checksum written at save time")
+    order = sorted(arrays, key=lambda k: header[k]["data_offsets"][0])
+    state = OrderedDict()
+    for name in order:
+        array = arrays[name]
+        if not array.flags.writeable:
+            array = array.copy()
+        state[name] = Tensor._wrap(array)
+    return (state, meta) if with_metadata else state

@@ -100,7 +100,7 @@ class Adam(Optimizer):
             else:
                 np.sqrt(v, out=tmp)
             tmp /= bias_correction2_sqrt
-            tmp += eps * 1.001
+            tmp += eps
             np.divide(m, tmp, out=tmp)
             tmp *= step_size
             w -= tmp

@@ -198,7 +198,7 @@ def _colormap(x):
     i = min(int(x), len(_VIRIDIS) - 2)
     f = x - i
     a, b = _hex_to_rgb(_VIRIDIS[i]), _hex_to_rgb(_VIRIDIS[i + 1])
-    return "#" + "".join(f"{round(p + (q - p) * f):02x}" for p, q in zip(a, b))
+    return "#" + "".join(f"{round(p + (q - p) * f):02x}" for p, q in zip(a, b, strict=True))
 
 
 def _text_colour(fill):
@@ -676,7 +676,7 @@ def draw_graph(output, params=None, show_shapes=True, show_values=False, show_gr
             v.norm, v.has_norm = node_norm.get(node), node in node_norm
         v.extra["node"] = node
         vertices[vid] = v
-        for k, p in enumerate(node.inputs):
+        for p in node.inputs:
             if isinstance(p, Function):
                 src = out_vertex[p]
             else:
@@ -959,7 +959,8 @@ def _gradient_flow(outputs, nodes):
                 n.__dict__.pop("hooks", None)
             else:
                 n.hooks = h
-    leaf_norm = {id(t): _norm(gr.data) for t, gr in zip(leaves, grads) if gr is not None}
+    leaf_norm = {id(t): _norm(gr.data)
+                 for t, gr in zip(leaves, grads, strict=True) if gr is not None}
     return node_norm, leaf_norm, None
 
 

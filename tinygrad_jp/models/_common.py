@@ -6,7 +6,6 @@ import numpy as np
 
 from .. import nn
 from ..autograd import no_grad
-from ..nn import functional as F
 from ..nn import init as _init  # noqa: F401  (makes ``nn.init`` available)
 from ..tensor import Tensor
 
@@ -84,6 +83,7 @@ class CurriculumMixin:
 
     def loss(self, x, t):
         """Softmax cross-entropy of ``predict(x)`` against ``t``, plus :meth:`penalty`."""
+        from ..nn import functional as F
         where = f"{type(self).__name__}.loss"
         y = self.predict(x)
         t = as_tensor(t, where)

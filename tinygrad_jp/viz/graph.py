@@ -616,6 +616,7 @@ def draw_graph(output, params=None, show_shapes=True, show_values=False, show_gr
 
     g = ComputationGraph(name="computation graph")
     g.attr(rankdir=rankdir, fontname=_FONT, fontsize="12", bgcolor="white", nodesep="0.3",
+           ordering="in",
            ranksep="0.35", labelloc="b")
     g.attr("node", fontname=_FONT, fontsize="12", margin="0.12,0.05", height="0.3")
     g.attr("edge", color="#555555", arrowsize="0.7")
@@ -666,6 +667,8 @@ def draw_graph(output, params=None, show_shapes=True, show_values=False, show_gr
                 t, t.name or "output", kind, show_shapes, show_values, show_grads))
             leaf_vertex[id(t)] = vid
 
+    on_path = set()          # vertices that the data (not only parameters) flows through
+    off_path = []            # edges that carry only parameters and constants
     for node in nodes:
         vid = new_id("f")
         v = _Vertex(vid, "op", _op_lines(node, show_shapes, show_saved,
@@ -699,13 +702,22 @@ def draw_graph(output, params=None, show_shapes=True, show_values=False, show_gr
                     vertices[src] = lv
                     leaf_vertex[id(p)] = src
                 leaf_consumers.setdefault(id(p), []).append(node)
+                if vertices[src].kind == "leaf" or (vertices[src].kind == "const"
+                                                     and p.data.size > 1):
+                    on_path.add(src)
             style = {} if getattr(p, "requires_grad", True) else dict(
                 style="dashed", color="#999999")
+            if src in on_path:
+                # heavier edges keep the path of the data straight; parameters hang aside
+                style["weight"] = "4"
+                on_path.add(vid)
+            else:
+                off_path.append((src, vid, style))
             edges.append((src, vid, style))
         # where this op's result flows out: the output tensor, a named / intermediate
         # tensor node, or the op box itself
         if node in output_of:
-            edges.append((vid, output_of[node], {}))
+            edges.append((vid, output_of[node], {"weight": "4"} if vid in on_path else {}))
             out_vertex[node] = output_of[node]
             vertices[output_of[node]].call = None
         elif node in node_names or show_intermediates:
@@ -719,10 +731,18 @@ def draw_graph(output, params=None, show_shapes=True, show_values=False, show_gr
             tv = _Vertex(tid, "intermediate", lines, v.call)
             tv.norm, tv.has_norm = v.norm, v.has_norm
             vertices[tid] = tv
-            edges.append((vid, tid, {}))
+            edges.append((vid, tid, {"weight": "4"} if vid in on_path else {}))
+            if vid in on_path:
+                on_path.add(tid)
             out_vertex[node] = tid
         else:
             out_vertex[node] = vid
+
+    if on_path:
+        # Parameter-only chains (weight → Permute → MatMul) sit beside the op that uses
+        # them instead of adding ranks, so module clusters stack instead of staggering.
+        for _src, _dst, style in off_path:
+            style["minlen"] = "0"
 
     # ---- module clusters: where each leaf goes, and folding
     if rec is not None:

@@ -83,42 +83,47 @@ class _Geometry:
         return np.int8 if self.kh * self.kw <= 127 else np.int32
 
 
+def max_pool_forward(x, g, need_index):
+    """Window maxima of array ``x`` and, if asked, the winning position of each window."""
+    xp = g.frame(x, -np.inf)
+    out = empty_like_layout(g.out_shape, x)
+    idx = None
+    if need_index:
+        idx = empty_like_layout(g.out_shape, out, g.index_dtype())
+        idx.fill(0)
+    for p, rs, cs in g.positions():
+        window = xp[:, :, rs, cs]
+        if p == 0:
+            np.copyto(out, window)
+            continue
+        if idx is not None:
+            # strictly greater: on ties the first position keeps the gradient
+            np.copyto(idx, np.asarray(p, idx.dtype), where=np.greater(window, out))
+        np.maximum(out, window, out=out)
+    return out, idx
+
+
+def flat_indices(idx, g):
+    """PyTorch's ``return_indices``: flat positions of the maxima in each input plane."""
+    k = idx.astype(np.int64)
+    rows = (np.arange(g.oh) * g.sh - g.ph)[:, None] + (k // g.kw) * g.dh
+    cols = (np.arange(g.ow) * g.sw - g.pw)[None, :] + (k % g.kw) * g.dw
+    return rows * g.shape[3] + cols
+
+
 class MaxPool2d(Function):
     """Max over each window; remembers the winning position for backward."""
 
     def forward(self, x, geometry):
-        g = self.geo = geometry
-        xp = g.frame(x.data, -np.inf)
-        out = empty_like_layout(g.out_shape, x.data)
-        need_index = is_grad_enabled() and x.requires_grad
-        idx = None
-        if need_index:
-            idx = empty_like_layout(g.out_shape, out, g.index_dtype())
-            idx.fill(0)
-        for p, rs, cs in g.positions():
-            window = xp[:, :, rs, cs]
-            if p == 0:
-                np.copyto(out, window)
-                continue
-            if idx is not None:
-                # strictly greater: on ties the first position keeps the gradient
-                np.copyto(idx, np.asarray(p, idx.dtype), where=np.greater(window, out))
-            np.maximum(out, window, out=out)
-        self.idx = idx
+        self.geo = geometry
+        out, self.idx = max_pool_forward(x.data, geometry,
+                                         is_grad_enabled() and x.requires_grad)
         self.channels_last = is_channels_last(x.data)
         return out
 
     def backward(self, grad):
         return MaxPoolScatter.apply(grad, geometry=self.geo, idx=self.idx,
                                     channels_last=self.channels_last)
-
-    def indices(self):
-        """PyTorch's ``return_indices``: flat positions into each input plane (H·W)."""
-        g = self.geo
-        k = self.idx.astype(np.int64)
-        rows = (np.arange(g.oh) * g.sh - g.ph)[:, None] + (k // g.kw) * g.dh
-        cols = (np.arange(g.ow) * g.sw - g.pw)[None, :] + (k % g.kw) * g.dw
-        return rows * g.shape[3] + cols
 
 
 class MaxPoolScatter(Function):
@@ -235,7 +240,7 @@ class AvgPoolScatter(Function):
         return AvgPool2d.apply(grad, geometry=self.geo, divisor=self.divisor)
 
 
-__all__ = ["MaxPool2d", "MaxPoolScatter", "MaxPoolGather", "AvgPool2d", "AvgPoolScatter",
+__all__ = ["max_pool_forward", "flat_indices", "MaxPool2d", "MaxPoolScatter", "MaxPoolGather", "AvgPool2d", "AvgPoolScatter",
            "pool_out_size"]
 
 

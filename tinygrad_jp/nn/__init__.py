@@ -6,7 +6,6 @@
 from . import init, utils
 from .layers import (
     AdaptiveAvgPool2d,
-    AdaptiveMaxPool2d,
     AvgPool2d,
     Conv2d,
     ConvTranspose2d,

@@ -11,6 +11,7 @@ import math
 import numpy as np
 
 from .. import dtypes as _dtypes
+from ..random import get_rng
 from ..tensor import Tensor
 from . import init
 from .module import Module, Parameter
@@ -27,7 +28,7 @@ class _LazyFunctional:
 F = _LazyFunctional()
 
 __all__ = ["Identity", "Linear", "Conv2d", "ConvTranspose2d", "MaxPool2d", "AvgPool2d",
-           "AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "Flatten", "Unflatten", "Upsample",
+           "AdaptiveAvgPool2d", "Flatten", "Unflatten", "Upsample",
            "Dropout", "Dropout2d"]
 
 
@@ -425,24 +426,6 @@ class AdaptiveAvgPool2d(_PoolNd):
         return f"output_size={self.output_size}"
 
 
-class AdaptiveMaxPool2d(_PoolNd):
-    """Max pooling to a fixed ``output_size``, whatever the input size."""
-
-    def __init__(self, output_size, return_indices=False):
-        super().__init__()
-        self.output_size = output_size
-        self.return_indices = return_indices
-
-    def forward(self, input):
-        self._check_input(input)
-        if self.return_indices:
-            return F.adaptive_max_pool2d(input, self.output_size, return_indices=True)
-        return F.adaptive_max_pool2d(input, self.output_size)
-
-    def extra_repr(self):
-        return f"output_size={self.output_size}"
-
-
 class Flatten(Module):
     """Flatten dims ``start_dim`` … ``end_dim`` into one: ``(N, C, H, W)`` → ``(N, C·H·W)``
     with the defaults, ready for a Linear layer."""
@@ -540,11 +523,17 @@ class Dropout(Module):
 
 
 class Dropout2d(Dropout):
-    """Channel dropout: zeros whole feature maps (N, C, H, W) with probability ``p``."""
+    """Channel dropout: in training, zero whole feature maps of (N, C, H, W) inputs with
+    probability ``p`` (scaling the kept ones by 1/(1−p)); the identity in eval mode."""
 
     def forward(self, input):
         _check_tensor("Dropout2d", input)
         if input.ndim not in (3, 4):
-            raise RuntimeError(f"Dropout2d: expected a 3-D or 4-D input, got shape "
-                               f"{tuple(input.shape)}")
-        return F.dropout2d(input, self.p, self.training)
+            raise RuntimeError(f"Dropout2d: expected a 3-D (C, H, W) or 4-D (N, C, H, W) "
+                               f"input, got shape {tuple(input.shape)}")
+        if not self.training or self.p == 0:
+            return input
+        shape = input.shape[:-2] + (1, 1)
+        keep = get_rng().random(shape) >= self.p
+        scale = 0.0 if self.p == 1 else 1.0 / (1.0 - self.p)
+        return input * Tensor._wrap((keep * scale).astype(input.dtype))

@@ -52,13 +52,13 @@ def test_deep_convnet_shapes_count_and_he_init():
     net.eval()
     assert net(x).shape == (2, 10)
     ch = [1, 16, 16, 32, 32, 64, 64]
-    expected = sum(conv_params(a, b, 3) for a, b in zip(ch, ch[1:])) + \
+    expected = sum(conv_params(a, b, 3) for a, b in zip(ch, ch[1:], strict=False)) + \
         linear_params(64 * 4 * 4, 50) + linear_params(50, 10)
     assert n_params(net) == expected == 123_552
     assert [c.padding for c in net.convs] in ([(1, 1)] * 3 + [(2, 2)] + [(1, 1)] * 2,
                                                [1, 1, 1, 2, 1, 1])
     assert net.affine1.weight.shape == (50, 1024)
-    for conv, fan_in in zip(net.convs, [9, 144, 144, 288, 288, 576]):
+    for conv, fan_in in zip(net.convs, [9, 144, 144, 288, 288, 576], strict=True):
         assert conv.weight.data.std() == pytest.approx(np.sqrt(2 / fan_in), rel=0.25)
     assert net.affine1.weight.data.std() == pytest.approx(np.sqrt(2 / 1024), rel=0.05)
     names = [type(m).__name__ for m in net.children()]

@@ -90,6 +90,7 @@ def test_adversarial_steps_lower_each_players_loss():
 
     losses = sgd_losses(d, d_loss, steps=4, lr=0.05)
     assert losses[-1] < losses[0]
+    d.zero_grad()
     d.requires_grad_(False)                      # D frozen while G trains (seed 003)
 
     def g_loss():

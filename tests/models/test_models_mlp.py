@@ -23,13 +23,13 @@ def test_shape_count_and_layer_names():
     x = tg.randn(3, 784)
     assert net(x).shape == (3, 10)
     sizes = [784, 160, 80, 40, 20, 10]
-    assert n_params(net) == sum(a * b + b for a, b in zip(sizes, sizes[1:]))
+    assert n_params(net) == sum(a * b + b for a, b in zip(sizes, sizes[1:], strict=False))
     assert [type(m).__name__ for m in net.children()] == \
         ["Linear", "ReLU"] * 4 + ["Linear"]
     assert list(net.state_dict()) == [f"affine{i}.{p}" for i in range(1, 6)
                                       for p in ("weight", "bias")]
     assert [lin.weight.shape for lin in net.linears] == [(b, a) for a, b in
-                                                        zip(sizes, sizes[1:])]
+                                                        zip(sizes, sizes[1:], strict=False)]
     assert net.hidden_layer_num == 4
 
 
@@ -154,7 +154,7 @@ def test_penalty_makes_weights_shrink():
     for lam in (0.0, 1.0):
         tg.manual_seed(9)
         net = MultiLayerNet(10, [10], 3, weight_decay_lambda=lam)
-        sgd_losses(net, lambda: net.loss(x, t), steps=10, lr=0.1)
+        sgd_losses(net, lambda net=net: net.loss(x, t), steps=10, lr=0.1)
         norms.append(sum(float((lin.weight.data ** 2).sum()) for lin in net.linears))
     assert norms[1] < norms[0]
 

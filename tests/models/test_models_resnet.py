@@ -129,7 +129,7 @@ def _torch_resnet(torch, layers, widths, stem, num_classes):
             self.bn1 = tn.BatchNorm2d(widths[0])
             self.relu = tn.ReLU()
             inp = widths[0]
-            for i, (n, w) in enumerate(zip(layers, widths)):
+            for i, (n, w) in enumerate(zip(layers, widths, strict=True)):
                 blocks = [TBlock(inp, w, 1 if i == 0 else 2)]
                 blocks += [TBlock(w, w, 1) for _ in range(n - 1)]
                 setattr(self, f"layer{i + 1}", tn.Sequential(*blocks))

@@ -42,8 +42,10 @@ class SimpleConvNet(_Sequenced):
     ``relu2``, ``affine2``. 433,890 parameters with the defaults.
     """
 
+    # The course's signature, dict default included (it is only read, never mutated).
     def __init__(self, input_dim=(1, 28, 28),
-                 conv_param={"filter_num": 30, "filter_size": 5, "pad": 0, "stride": 1},
+                 conv_param={"filter_num": 30, "filter_size": 5, "pad": 0,  # noqa: B006
+                             "stride": 1},
                  hidden_size=100, output_size=10, weight_init_std=0.01):
         super().__init__()
         where = "SimpleConvNet"

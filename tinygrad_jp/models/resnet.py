@@ -122,7 +122,7 @@ class ResNet(CurriculumMixin, nn.Module):
             raise ValueError(f"{where}: stem must be 'imagenet' or 'cifar', got {stem!r}")
         self.stem = stem
         self.num_stages = len(layers)
-        for i, (n, planes) in enumerate(zip(layers, widths)):
+        for i, (n, planes) in enumerate(zip(layers, widths, strict=True)):
             setattr(self, f"layer{i + 1}",
                     self._make_layer(block, planes, n, stride=1 if i == 0 else 2))
         self.avgpool = nn.AdaptiveAvgPool2d((1, 1))

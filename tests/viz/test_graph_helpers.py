@@ -26,12 +26,16 @@ def attr(attrs, name):
 
 
 def parse(source):
-    """{id: (text, attrs)} of drawn nodes (the legend excluded) and [(src, dst, attrs)]."""
+    """{id: (text, attrs)} of drawn nodes (the legend excluded) and [(src, dst, attrs)],
+    each edge in the direction the data flows."""
     nodes, edges = {}, []
     for line in source.splitlines():
         m = _EDGE.match(line)
         if m:
-            edges.append((m.group("src"), m.group("dst"), m.group("attrs") or ""))
+            src, dst, attrs = m.group("src"), m.group("dst"), m.group("attrs") or ""
+            if "dir=back" in attrs:   # drawn reversed for the layout; the data flows dst→src
+                src, dst = dst, src
+            edges.append((src, dst, attrs))
             continue
         m = _NODE.match(line)
         if m and m.group("id") not in ("node", "edge", "graph") and \
@@ -54,3 +58,30 @@ def find_one(nodes, first_line):
 def grad_norm(nodes, node_id):
     m = re.search(r"(?:‖grad‖|grad =|grad norm) (\S+)", nodes[node_id][0])
     return float(m.group(1)) if m else None
+
+
+def clusters(source):
+    """{cluster id: {"label": text, "parent": cluster id or None, "nodes": [node ids]}}
+    and {node id: innermost cluster id or None}."""
+    out, where, stack = {}, {}, []
+    for line in source.splitlines():
+        m = re.match(r"^\s*subgraph (cluster_\w+) \{\s*$", line)
+        if m:
+            name = m.group(1)
+            out[name] = {"label": None, "parent": stack[-1] if stack else None, "nodes": []}
+            stack.append(name)
+            continue
+        if re.match(r"^\s*\}\s*$", line):
+            if stack:
+                stack.pop()
+            continue
+        if stack and out[stack[-1]]["label"] is None and re.match(r"^\s*\w+=", line) \
+                and " -> " not in line and "label=" in line:
+            out[stack[-1]]["label"] = label_text(line)
+            continue
+        m = _NODE.match(line)
+        if m and m.group("id") not in ("node", "edge", "graph"):
+            where[m.group("id")] = stack[-1] if stack else None
+            if stack:
+                out[stack[-1]]["nodes"].append(m.group("id"))
+    return out, where

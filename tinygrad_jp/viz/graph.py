@@ -600,9 +600,13 @@ def draw_graph(output, params=None, show_shapes=True, show_values=False, show_gr
 
     # ---- walk
     roots = list(dict.fromkeys(t.grad_fn for t in outputs if t.grad_fn is not None))
-    hint = ("Draw it grouped and folded: viz.draw_model(model, x, max_depth=1), or "
-            "draw_graph(out, group_by_module=model, max_depth=1) after running the model "
-            "inside viz.record_modules(model); or raise max_nodes.")
+    if rec is None:
+        hint = ("Draw it grouped and folded: viz.draw_model(model, x, max_depth=1), or "
+                "draw_graph(out, group_by_module=model, max_depth=1) after running the "
+                "model inside viz.record_modules(model); or raise max_nodes.")
+    else:
+        hint = ("Fold modules into boxes with max_depth (1: one box per top-level module, "
+                "2: one level deeper), or raise max_nodes.")
     nodes = _postorder(roots, None if rec is not None else max_nodes, hint)
     if rec is not None and nodes and not any(rec.owner(n) is not None for n in nodes):
         raise ValueError("draw_graph: group_by_module: none of the ops of this graph were "
@@ -741,8 +745,15 @@ def draw_graph(output, params=None, show_shapes=True, show_values=False, show_gr
     if on_path:
         # Parameter-only chains (weight → Permute → MatMul) sit beside the op that uses
         # them instead of adding ranks, so module clusters stack instead of staggering.
-        for _src, _dst, style in off_path:
+        into = {}
+        for _src, dst, style in off_path:
             style["minlen"] = "0"
+            # dot draws same-rank edges left to right, so a second parameter of one op
+            # (the bias after the weight) would arc over the first: it comes from the
+            # right instead, as a reversed edge drawn with its arrow back at the op.
+            into[dst] = into.get(dst, 0) + 1
+            if into[dst] == 2:
+                style["_reverse"] = True
 
     # ---- module clusters: where each leaf goes, and folding
     if rec is not None:
@@ -806,7 +817,10 @@ def draw_graph(output, params=None, show_shapes=True, show_values=False, show_gr
         parent = g if c.parent is None else subgraphs[c.parent.index]
         parent.subgraph(subgraphs[c.index])
     for src, dst, attrs in edges:
-        g.edge(src, dst, **attrs)
+        if attrs.pop("_reverse", False):
+            g.edge(dst, src, dir="back", **attrs)
+        else:
+            g.edge(src, dst, **attrs)
 
     if legend:
         _add_legend(g, color_by, scale, flow_note, vertices)
@@ -1126,7 +1140,9 @@ def _load_model(spec):
             raise ValueError(f"unknown model {spec!r}; give a name from tinygrad_jp.models "
                              "or 'package.module:factory'")
         obj = getattr(models, match[0])
-    return obj() if callable(obj) and not hasattr(obj, "named_modules") else obj
+    if isinstance(obj, type) or not hasattr(obj, "named_modules"):
+        obj = obj()   # a class or a factory function
+    return obj
 
 
 def main(argv=None):

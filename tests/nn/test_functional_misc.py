@@ -1,0 +1,163 @@
+"""dropout, pad, interpolate, gelu, leaky_relu and the thin activation forms."""
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import tinygrad_jp as tg
+import tinygrad_jp.nn.functional as F
+from tinygrad_jp.ops.nn_misc import erfc
+
+
+def t64(a, grad=True):
+    return tg.tensor(np.asarray(a, dtype=np.float64), requires_grad=grad)
+
+
+def rand(shape, seed=0):
+    return np.random.default_rng(seed).standard_normal(shape)
+
+
+# ---------------------------------------------------------------------- dropout
+def test_dropout_is_inverted_and_reproducible():
+    x = tg.ones(200, 50, requires_grad=True)
+    tg.manual_seed(0)
+    y = F.dropout(x, p=0.3)
+    kept = y.numpy() != 0
+    assert abs(kept.mean() - 0.7) < 0.02
+    np.testing.assert_allclose(y.numpy()[kept], 1 / 0.7, rtol=1e-6)
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), y.numpy())     # same mask, same scale
+    tg.manual_seed(0)
+    np.testing.assert_array_equal(F.dropout(x, p=0.3).numpy(), y.numpy())
+
+
+def test_dropout_identity_and_edge_probabilities():
+    x = tg.randn(4, 4)
+    assert F.dropout(x, 0.5, training=False) is x
+    assert F.dropout(x, 0.0) is x
+    assert (F.dropout(x, 1.0).numpy() == 0).all()
+    with pytest.raises(ValueError, match="between 0 and 1, but got 1.5"):
+        F.dropout(x, 1.5)
+
+
+def test_dropout_gradgradcheck_with_fixed_mask():
+    x = t64(rand((3, 3)))
+
+    def fn(a):
+        tg.manual_seed(1)
+        return F.dropout(a * a, 0.4)
+    assert tg.gradcheck(fn, [x]) and tg.gradgradcheck(fn, [x])
+
+
+# ---------------------------------------------------------------------- activations
+def test_erfc_matches_math_erfc_everywhere():
+    z = np.concatenate([np.linspace(-8, 8, 2001), [0.0, 2.999999, 3.0, 3.000001, 26.0]])
+    ref = np.array([math.erfc(v) for v in z])
+    np.testing.assert_allclose(erfc(z), ref, rtol=1e-10, atol=1e-300)
+
+
+@settings(max_examples=10)
+@given(st.sampled_from(["none", "tanh"]), st.integers(0, 99))
+def test_gelu_gradcheck_gradgradcheck_and_torch(approximate, seed):
+    x = rand((3, 4), seed) * 3
+    assert tg.gradcheck(lambda a: F.gelu(a, approximate), [t64(x)])
+    assert tg.gradgradcheck(lambda a: F.gelu(a, approximate), [t64(x)])
+    try:
+        import torch
+    except ImportError:
+        return
+    np.testing.assert_allclose(
+        F.gelu(t64(x), approximate).numpy(),
+        torch.nn.functional.gelu(torch.tensor(x), approximate=approximate).numpy(),
+        rtol=1e-12, atol=1e-14)
+
+
+def test_leaky_relu_closed_form_gradcheck_and_torch():
+    x = tg.tensor([-2.0, 0.0, 3.0], requires_grad=True)
+    y = F.leaky_relu(x, 0.1)
+    np.testing.assert_allclose(y.numpy(), [-0.2, 0.0, 3.0], rtol=1e-6)
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [0.1, 0.1, 1.0], rtol=1e-6)   # PyTorch at 0
+    a = t64(rand((2, 3)) + 0.05)
+    assert tg.gradcheck(lambda t: F.leaky_relu(t, 0.2), [a])
+    assert tg.gradgradcheck(lambda t: F.leaky_relu(t * t * t, 0.2), [a])
+
+
+def test_thin_forms_delegate_to_the_core():
+    x = tg.tensor([[-1.0, 0.5, 2.0]])
+    np.testing.assert_allclose(F.relu(x).numpy(), [[0, 0.5, 2]])
+    np.testing.assert_allclose(F.sigmoid(x).numpy(), 1 / (1 + np.exp(-x.numpy())), rtol=1e-6)
+    np.testing.assert_allclose(F.tanh(x).numpy(), np.tanh(x.numpy()), rtol=1e-6)
+    np.testing.assert_allclose(F.softmax(x, dim=1).numpy().sum(), 1.0, rtol=1e-6)
+    np.testing.assert_allclose(F.log_softmax(x, dim=1).exp().numpy(),
+                               F.softmax(x, dim=1).numpy(), rtol=1e-6)
+    assert math.isclose(F.sigmoid(tg.tensor(0.0, requires_grad=True)).item(), 0.5)
+
+
+# ---------------------------------------------------------------------- pad
+@settings(max_examples=15)
+@given(st.sampled_from(["constant", "reflect", "replicate", "circular"]),
+       st.lists(st.integers(0, 2), min_size=4, max_size=4),
+       st.integers(0, 99))
+def test_pad_gradcheck_and_torch(mode, pads, seed):
+    x = rand((1, 2, 3, 4), seed)
+    assert tg.gradcheck(lambda a: F.pad(a, tuple(pads), mode=mode), [t64(x)])
+    try:
+        import torch
+    except ImportError:
+        return
+    ref = torch.nn.functional.pad(torch.tensor(x), tuple(pads), mode=mode)
+    np.testing.assert_allclose(F.pad(t64(x), tuple(pads), mode=mode).numpy(), ref.numpy())
+
+
+def test_pad_order_is_last_dim_first_and_negative_crops():
+    x = tg.ones(1, 1, 2, 3)
+    assert F.pad(x, (1, 1, 2, 0)).shape == (1, 1, 4, 5)
+    assert F.pad(x, (1, 2), value=7.0).numpy()[0, 0, 0].tolist() == [7, 1, 1, 1, 7, 7]
+    assert F.pad(x, (-1, 0)).shape == (1, 1, 2, 2)
+    with pytest.raises(ValueError, match="smaller than the input size"):
+        F.pad(x, (0, 0, 2, 2), mode="reflect")
+    with pytest.raises(TypeError, match="even number"):
+        F.pad(x, (1, 2, 3))
+
+
+# ---------------------------------------------------------------------- interpolate
+@settings(max_examples=15)
+@given(st.integers(1, 5), st.integers(1, 5), st.integers(1, 7), st.integers(1, 7),
+       st.sampled_from(["nearest", "bilinear"]), st.sampled_from([False, True]))
+def test_interpolate_size_gradcheck_and_torch(h, w, oh, ow, mode, corners):
+    x = rand((2, 2, h, w), h * w)
+    ac = corners if mode == "bilinear" else None
+    assert tg.gradcheck(lambda a: F.interpolate(a, size=(oh, ow), mode=mode,
+                                                align_corners=ac), [t64(x)])
+    try:
+        import torch
+    except ImportError:
+        return
+    ref = torch.nn.functional.interpolate(torch.tensor(x), size=(oh, ow), mode=mode,
+                                          align_corners=ac)
+    np.testing.assert_allclose(F.interpolate(t64(x), size=(oh, ow), mode=mode,
+                                             align_corners=ac).numpy(), ref.numpy(),
+                               atol=1e-12)
+
+
+@pytest.mark.parametrize("scale", [2, 0.5, 1.5, (2, 3)])
+@pytest.mark.parametrize("mode", ["nearest", "bilinear"])
+def test_interpolate_scale_factor_matches_torch(scale, mode):
+    torch = pytest.importorskip("torch")
+    x = rand((1, 2, 4, 6), 3)
+    ours = F.interpolate(t64(x), scale_factor=scale, mode=mode)
+    ref = torch.nn.functional.interpolate(torch.tensor(x), scale_factor=scale, mode=mode)
+    np.testing.assert_allclose(ours.numpy(), ref.numpy(), atol=1e-12)
+
+
+def test_interpolate_nearest_doubles_pixels_and_errors():
+    x = tg.tensor([[[[1.0, 2.0], [3.0, 4.0]]]])
+    np.testing.assert_array_equal(F.interpolate(x, scale_factor=2).numpy()[0, 0],
+                                  [[1, 1, 2, 2], [1, 1, 2, 2], [3, 3, 4, 4], [3, 3, 4, 4]])
+    with pytest.raises(ValueError, match="exactly one of size and scale_factor"):
+        F.interpolate(x)
+    with pytest.raises(NotImplementedError, match="bicubic"):
+        F.interpolate(x, size=3, mode="bicubic")

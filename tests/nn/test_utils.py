@@ -29,13 +29,13 @@ def test_clip_grad_norm_matches_pytorch(norm_type, max_norm):
     shapes = [(3, 4), (4,), (2, 2, 2)]
     ours = _params_with_grads(rng, shapes)
     theirs = [torch.tensor(p.data, requires_grad=True) for p in ours]
-    for t, p in zip(theirs, ours):
+    for t, p in zip(theirs, ours, strict=True):
         t.grad = torch.tensor(p.grad.data.copy())
     total = utils.clip_grad_norm_(ours, max_norm, norm_type=norm_type)
     expected = torch.nn.utils.clip_grad_norm_(theirs, max_norm, norm_type=norm_type)
     assert isinstance(total, tg.Tensor) and total.shape == ()
     np.testing.assert_allclose(total.item(), expected.item(), rtol=1e-6)
-    for p, t in zip(ours, theirs):
+    for p, t in zip(ours, theirs, strict=True):
         np.testing.assert_allclose(p.grad.data, t.grad.numpy(), rtol=1e-6)
 
 
@@ -69,11 +69,11 @@ def test_clip_grad_value_matches_pytorch():
     rng = np.random.default_rng(1)
     ours = _params_with_grads(rng, [(5, 5), (5,)], scale=3.0)
     theirs = [torch.tensor(p.data) for p in ours]
-    for t, p in zip(theirs, ours):
+    for t, p in zip(theirs, ours, strict=True):
         t.grad = torch.tensor(p.grad.data.copy())
     utils.clip_grad_value_(ours, 1.5)
     torch.nn.utils.clip_grad_value_(theirs, 1.5)
-    for p, t in zip(ours, theirs):
+    for p, t in zip(ours, theirs, strict=True):
         np.testing.assert_array_equal(p.grad.data, t.grad.numpy())
     assert max(np.abs(p.grad.data).max() for p in ours) == 1.5
     with pytest.raises(ValueError, match="clip_value"):

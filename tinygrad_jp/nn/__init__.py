@@ -3,7 +3,7 @@
     from tinygrad_jp import nn
     import tinygrad_jp.nn.functional as F
 """
-from . import init, utils
+from . import functional, init, utils
 from .layers import (
     AdaptiveAvgPool2d,
     AvgPool2d,
@@ -44,3 +44,15 @@ from .module import (
     register_module_forward_pre_hook,
 )
 from .summary import ModelSummary, summary
+
+__all__ = [
+    "functional", "init", "utils", "summary", "ModelSummary",
+    "Module", "Parameter", "RemovableHandle", "register_module_forward_hook",
+    "register_module_forward_pre_hook", "Sequential", "ModuleList", "ModuleDict",
+    "Identity", "Linear", "Conv2d", "ConvTranspose2d", "MaxPool2d", "AvgPool2d",
+    "AdaptiveAvgPool2d", "Flatten", "Unflatten", "Upsample", "Dropout", "Dropout2d",
+    "BatchNorm1d", "BatchNorm2d", "LayerNorm", "GroupNorm", "InstanceNorm2d",
+    "LocalResponseNorm", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Softmax", "LogSoftmax",
+    "GELU", "CrossEntropyLoss", "NLLLoss", "MSELoss", "L1Loss", "BCELoss",
+    "BCEWithLogitsLoss",
+]

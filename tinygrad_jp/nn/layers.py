@@ -13,19 +13,9 @@ import numpy as np
 from .. import dtypes as _dtypes
 from ..random import get_rng
 from ..tensor import Tensor
+from . import functional as F
 from . import init
 from .module import Module, Parameter
-
-
-class _LazyFunctional:
-    # TRANSITIONAL: nn.functional is written in parallel; resolve it at call time until
-    # it lands, then this becomes a plain `from . import functional as F`.
-    def __getattr__(self, name):
-        import importlib
-        return getattr(importlib.import_module("tinygrad_jp.nn.functional"), name)
-
-
-F = _LazyFunctional()
 
 __all__ = ["Identity", "Linear", "Conv2d", "ConvTranspose2d", "MaxPool2d", "AvgPool2d",
            "AdaptiveAvgPool2d", "Flatten", "Unflatten", "Upsample",
@@ -252,7 +242,7 @@ class Conv2d(_ConvNd):
             return (0, 0, 0, 0)
         if self.padding == "same":
             out = []
-            for k, d in zip(self.kernel_size, self.dilation):
+            for k, d in zip(self.kernel_size, self.dilation, strict=True):
                 total = d * (k - 1)
                 out += [total // 2, total - total // 2]
             return tuple(out)
@@ -289,7 +279,7 @@ class ConvTranspose2d(_ConvNd):
                  device=None, dtype=None):
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
                          groups, bias, padding_mode, output_padding, device, dtype)
-        for op, s, d in zip(self.output_padding, self.stride, self.dilation):
+        for op, s, d in zip(self.output_padding, self.stride, self.dilation, strict=True):
             if op >= max(s, d):
                 raise ValueError(f"ConvTranspose2d: output_padding {self.output_padding} "
                                  f"must be smaller than either stride {self.stride} or "

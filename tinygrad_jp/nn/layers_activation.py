@@ -1,6 +1,7 @@
 """Activation layers: ReLU, LeakyReLU, Sigmoid, Tanh, Softmax, LogSoftmax, GELU — thin
 modules over ``nn.functional`` and the Tensor methods."""
-from .layers import F, _check_tensor
+from . import functional as F
+from .layers import _check_tensor
 from .module import Module
 
 __all__ = ["ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Softmax", "LogSoftmax", "GELU"]

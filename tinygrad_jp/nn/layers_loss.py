@@ -1,7 +1,8 @@
 """Loss modules: CrossEntropyLoss, NLLLoss, MSELoss, L1Loss, BCELoss, BCEWithLogitsLoss,
 called as ``loss_fn(input, target)`` like PyTorch's."""
 from ..tensor import Tensor
-from .layers import F, _check_tensor
+from . import functional as F
+from .layers import _check_tensor
 from .module import Module
 
 __all__ = ["CrossEntropyLoss", "NLLLoss", "MSELoss", "L1Loss", "BCELoss",

@@ -7,7 +7,8 @@ import numpy as np
 from .. import dtypes as _dtypes
 from ..tensor import Tensor
 from . import init
-from .layers import F, _check_device, _check_tensor, _param, _positive_int
+from . import functional as F
+from .layers import _check_device, _check_tensor, _param, _positive_int
 from .module import Module
 
 __all__ = ["BatchNorm1d", "BatchNorm2d", "LayerNorm", "GroupNorm", "InstanceNorm2d",

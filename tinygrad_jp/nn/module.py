@@ -535,7 +535,7 @@ class Module:
                 if p.grad is not None:
                     p.grad = Tensor._wrap(p.grad.data.astype(dtype))
         for m in self.modules():
-            for name, b in m._buffers.items():
+            for b in m._buffers.values():
                 if b is not None and b.data.dtype.kind == "f" and b.data.dtype != dtype:
                     b.data = b.data.astype(dtype)
         return self

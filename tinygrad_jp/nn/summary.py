@@ -137,7 +137,7 @@ def summary(model, input_size=None, dtypes=None, input_data=None, depth=None):
         if len(dtypes) != len(sizes):
             raise ValueError(f"summary: got {len(dtypes)} dtypes for {len(sizes)} inputs")
         inputs = [Tensor._wrap(np.zeros(s, dtype=_dtypes.to_dtype(dt, "summary")))
-                  for s, dt in zip(sizes, dtypes)]
+                  for s, dt in zip(sizes, dtypes, strict=True)]
 
     names = {}
     has_children = {}

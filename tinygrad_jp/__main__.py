@@ -1,5 +1,7 @@
-"""``python -m tinygrad_jp``: the command line (see ``tinygrad_jp.cli``), or, while that
-is not installed, a short demo that trains a tiny network with autograd."""
+"""``python -m tinygrad_jp``: the ``tinygrad-jp`` command line (see :mod:`tinygrad_jp.cli`).
+
+With no arguments it prints the help; ``python -m tinygrad_jp demo`` runs :func:`demo`,
+a ten-second autograd demo on NumPy alone."""
 import sys
 
 
@@ -39,13 +41,10 @@ def demo(steps=300, seed=0):
     return loss.item()
 
 
-def main():
-    try:
-        from tinygrad_jp.cli import main as cli_main
-    except ImportError:
-        demo()
-        return 0
-    return cli_main()
+def main(argv=None):
+    """Run the command line (``tinygrad_jp.cli.main``); returns the exit status."""
+    from tinygrad_jp.cli import main as cli_main
+    return cli_main(argv)
 
 
 if __name__ == "__main__":

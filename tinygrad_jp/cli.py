@@ -1,0 +1,684 @@
+"""The ``tinygrad-jp`` command line (also ``python -m tinygrad_jp``).
+
+Subcommands:
+
+* ``train``: train a model of :mod:`tinygrad_jp.models` on a data set, with a progress
+  bar; writes weights (safetensors), a resumable checkpoint, the history (JSON + CSV),
+  the curves (PNG), the model summary (text) and the computation graph (SVG).
+* ``graph``: draw a model's computation graph, grouped by module.
+* ``experiment``: rerun one of the DAY2 curriculum's experiments and write its report
+  (``experiment --list`` lists them).
+* ``demo``: a ten-second autograd demo that needs nothing but NumPy.
+
+Help is in English; ``--lang ja`` (or ``LANG=ja_JP.UTF-8``) gives Japanese help.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["main", "build_parser", "MODELS", "DATASETS", "OPTIMIZERS", "build_model",
+           "build_optimizer", "load_dataset", "CLIError"]
+
+MODELS = ("mlp", "simple_cnn", "deep_cnn", "lenet", "alexnet", "vgg16", "resnet18",
+          "resnet20")
+DATASETS = ("sample", "mnist", "fashion-mnist", "cifar10")
+OPTIMIZERS = ("sgd", "momentum", "adagrad", "rmsprop", "adadelta", "adam", "adamw")
+# Learning rates that train each optimizer reasonably on these data sets.
+DEFAULT_LR = {"sgd": 0.1, "momentum": 0.01, "adagrad": 0.01, "rmsprop": 0.001,
+              "adadelta": 1.0, "adam": 0.001, "adamw": 0.001}
+# Smallest input side each model accepts (the ImageNet layouts shrink the image a lot).
+MIN_SIDE = {"alexnet": 63, "vgg16": 32, "resnet18": 32, "lenet": 28, "simple_cnn": 6,
+            "deep_cnn": 8, "mlp": 1, "resnet20": 4}
+CHECKPOINT = "checkpoint.safetensors"
+_META_KEY = "tinygrad_jp.cli.train"
+
+
+class CLIError(Exception):
+    """A user error the command line reports in one message (exit status 2)."""
+
+
+# ------------------------------------------------------------------------------ language
+def _lang(argv):
+    """'ja' when ``--lang ja`` is given or LANG / LC_ALL / LC_MESSAGES is ja_*."""
+    for i, a in enumerate(argv):
+        if a == "--lang" and i + 1 < len(argv):
+            return "ja" if argv[i + 1].lower().startswith("ja") else "en"
+        if a.startswith("--lang="):
+            return "ja" if a.split("=", 1)[1].lower().startswith("ja") else "en"
+    for var in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        v = os.environ.get(var)
+        if v:
+            return "ja" if v.lower().startswith("ja") else "en"
+    return "en"
+
+
+_JA = {
+    "prog": "tinygrad_jp のコマンドライン: 学習、計算グラフの描画、DAY2 カリキュラムの実験の再現",
+    "epilog": ("例:\n  tinygrad-jp experiment vanishing-gradient   # 勾配消失の実験 (数分)\n"
+               "  tinygrad-jp experiment --list\n"
+               "  tinygrad-jp train --model simple_cnn --epochs 2 --out runs/cnn\n"
+               "  tinygrad-jp graph --model lenet --out lenet.svg"),
+    "lang": "ヘルプの言語 (en / ja)。LANG=ja_* でも日本語になります",
+    "train": "モデルを学習し、重み・履歴・学習曲線・サマリー・計算グラフを保存する",
+    "graph": "モデルの計算グラフをモジュールごとにまとめて描く",
+    "experiment": "カリキュラムの実験を再現し、図と report.md を書く",
+    "demo": "NumPy だけで動く 10 秒の自動微分デモ",
+    "model": "モデル",
+    "dataset": "データセット (sample は同梱の Fashion-MNIST サンプルでオフラインで動く)",
+    "optimizer": "最適化手法",
+    "lr": "学習率 (省略時は最適化手法ごとの既定値)",
+    "epochs": "エポック数",
+    "batch_size": "ミニバッチのサイズ",
+    "weight_decay": "重み減衰 (L2) の係数",
+    "augment": "カリキュラムのデータ拡張 (アフィン変換・ガウスノイズ) を使う",
+    "resize": "画像を N×N に拡大する (AlexNet / VGG16 / ResNet-18 を 28×28 で使うとき)",
+    "out": "出力フォルダ",
+    "resume": "出力フォルダのチェックポイントから学習を再開する",
+    "force": "空でない出力フォルダにも書き込む",
+    "smoke": "ごく小さいサイズで数秒だけ動かす (テスト用)",
+    "seed": "乱数のシード",
+    "graph_out": "出力ファイル (.svg / .png / .pdf / .dot)",
+    "max_depth": "この深さより深いモジュールを 1 つの箱にまとめる (1 なら層ごとに 1 つ)",
+    "name": "実験の名前",
+    "list": "実験の一覧を表示する",
+    "full": "同梱サンプルではなく Fashion-MNIST 全体を使う",
+}
+
+
+def _t(lang, key, en):
+    return _JA.get(key, en) if lang == "ja" else en
+
+
+# ------------------------------------------------------------------------------- parser
+def build_parser(lang="en"):
+    """The argument parser (``lang='ja'`` for Japanese help text)."""
+    t = lambda key, en: _t(lang, key, en)  # noqa: E731
+    from . import experiments
+    exps = experiments.registry()
+    p = argparse.ArgumentParser(
+        prog="tinygrad-jp",
+        description=t("prog", "The tinygrad_jp command line: train models, draw computation "
+                              "graphs, and rerun the DAY2 curriculum's experiments."),
+        epilog=t("epilog", "examples:\n"
+                           "  tinygrad-jp experiment vanishing-gradient   # a few minutes\n"
+                           "  tinygrad-jp experiment --list\n"
+                           "  tinygrad-jp train --model simple_cnn --epochs 2 --out runs/cnn\n"
+                           "  tinygrad-jp graph --model lenet --out lenet.svg"),
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--lang", choices=("en", "ja"), default=lang,
+                   help=t("lang", "language of the help text (en / ja); LANG=ja_* also "
+                                  "selects Japanese"))
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    # -- train
+    tr = sub.add_parser("train", help=t("train", "train a model; write weights, history, "
+                                                  "curves, summary and graph"),
+                        description=t("train", "Train a model; write weights, history, "
+                                               "curves, summary and graph."))
+    tr.add_argument("--model", choices=MODELS, default="simple_cnn",
+                    help=t("model", "the model") + " (default: simple_cnn)")
+    tr.add_argument("--dataset", choices=DATASETS, default="sample",
+                    help=t("dataset", "the data set ('sample' is the embedded Fashion-MNIST "
+                                      "sample and works offline)") + " (default: sample)")
+    tr.add_argument("--optimizer", choices=OPTIMIZERS, default="adam",
+                    help=t("optimizer", "the optimizer") + " (default: adam)")
+    tr.add_argument("--lr", type=float, default=None,
+                    help=t("lr", "learning rate (default: one per optimizer)") + ": "
+                    + ", ".join(f"{k} {v:g}" for k, v in DEFAULT_LR.items()))
+    tr.add_argument("--epochs", type=int, default=5, help=t("epochs", "epochs") + " (5)")
+    tr.add_argument("--batch-size", type=int, default=100,
+                    help=t("batch_size", "mini-batch size") + " (100)")
+    tr.add_argument("--weight-decay", type=float, default=0.0,
+                    help=t("weight_decay", "weight decay (L2) coefficient") + " (0)")
+    tr.add_argument("--augment", action="store_true",
+                    help=t("augment", "use the curriculum's augmentations (affine, Gaussian "
+                                      "noise)"))
+    tr.add_argument("--resize", type=int, default=None, metavar="N",
+                    help=t("resize", "resize images to N×N (for AlexNet / VGG16 / ResNet-18 "
+                                     "on 28×28 data)"))
+    tr.add_argument("--out", default=None, metavar="DIR",
+                    help=t("out", "output folder") + " (default: runs/train-<model>)")
+    tr.add_argument("--resume", action="store_true",
+                    help=t("resume", "continue from the checkpoint in the output folder"))
+    tr.add_argument("--force", action="store_true",
+                    help=t("force", "write into a non-empty output folder"))
+    tr.add_argument("--smoke", action="store_true",
+                    help=t("smoke", "tiny sizes, a few seconds (for tests)"))
+    tr.add_argument("--seed", type=int, default=0, help=t("seed", "random seed") + " (0)")
+
+    # -- graph
+    gr = sub.add_parser("graph", help=t("graph", "draw a model's computation graph, grouped "
+                                                 "by module"),
+                        description=t("graph", "Draw a model's computation graph, grouped by "
+                                               "module."))
+    gr.add_argument("--model", choices=MODELS, required=True, help=t("model", "the model"))
+    gr.add_argument("--dataset", choices=DATASETS, default="sample",
+                    help=t("dataset", "the data set whose image size to use")
+                    + " (default: sample, 1×28×28)")
+    gr.add_argument("--resize", type=int, default=None, metavar="N",
+                    help=t("resize", "resize images to N×N"))
+    gr.add_argument("--out", default=None, metavar="FILE",
+                    help=t("graph_out", "output file (.svg, .png, .pdf or .dot)")
+                    + " (default: <model>.svg)")
+    gr.add_argument("--max-depth", type=int, default=None,
+                    help=t("max_depth", "fold modules deeper than this into one box (1: one "
+                                        "box per layer)"))
+    gr.add_argument("--force", action="store_true",
+                    help=t("force", "overwrite an existing file"))
+
+    # -- experiment
+    ex = sub.add_parser("experiment", help=t("experiment", "rerun a curriculum experiment; "
+                                                           "write figures and report.md"),
+                        description=t("experiment", "Rerun a curriculum experiment; write "
+                                                    "figures and report.md."),
+                        epilog="\n".join(f"  {n:20s} {e.summary}" for n, e in exps.items()),
+                        formatter_class=argparse.RawDescriptionHelpFormatter)
+    ex.add_argument("name", nargs="?", choices=list(exps), metavar="NAME",
+                    help=t("name", "the experiment") + ": " + ", ".join(exps))
+    ex.add_argument("--list", action="store_true", help=t("list", "list the experiments"))
+    ex.add_argument("--full", action="store_true",
+                    help=t("full", "use the whole Fashion-MNIST instead of the embedded "
+                                   "sample"))
+    ex.add_argument("--out", default=None, metavar="DIR",
+                    help=t("out", "output folder") + " (default: runs/<NAME>)")
+    ex.add_argument("--force", action="store_true",
+                    help=t("force", "write into a non-empty output folder"))
+    ex.add_argument("--smoke", action="store_true",
+                    help=t("smoke", "tiny sizes, a few seconds (for tests)"))
+    ex.add_argument("--seed", type=int, default=0, help=t("seed", "random seed") + " (0)")
+    seen = {}
+    for e in exps.values():
+        for dest, kw in e.options.items():
+            if dest in seen:
+                seen[dest].append(e.name)
+                continue
+            seen[dest] = [e.name]
+            kw = dict(kw)
+            kw.pop("default", None)
+            ex.add_argument("--" + dest.replace("_", "-"), dest="opt_" + dest,
+                            default=None, **kw)
+
+    sub.add_parser("demo", help=t("demo", "a ten-second autograd demo on NumPy alone"))
+    return p
+
+
+# ------------------------------------------------------------------------------ helpers
+def _fail(msg):
+    raise CLIError(msg)
+
+
+def load_dataset(name, smoke=False):
+    """``(train, test)`` datasets for a ``--dataset`` name (errors say how to get the files)."""
+    from . import data
+    try:
+        if name == "sample":
+            train, test = data.FashionMNIST(sample=True), data.FashionMNIST(train=False,
+                                                                            sample=True)
+        elif name == "mnist":
+            train, test = data.MNIST(), data.MNIST(train=False)
+        elif name == "fashion-mnist":
+            train, test = data.FashionMNIST(), data.FashionMNIST(train=False)
+        elif name == "cifar10":
+            train, test = data.CIFAR10(), data.CIFAR10(train=False)
+        else:
+            _fail(f"unknown data set {name!r}; choose one of: {', '.join(DATASETS)}")
+    except data.DatasetError as e:
+        _fail(f"data set {name!r} is not available:\n{e}\n(--dataset sample works offline)")
+    if smoke:
+        keep_train = np.sort(np.random.default_rng(0).choice(len(train), 600, replace=False))
+        keep_test = np.sort(np.random.default_rng(1).choice(len(test), 300, replace=False))
+        train.data, train.targets = train.data[keep_train], train.targets[keep_train]
+        test.data, test.targets = test.data[keep_test], test.targets[keep_test]
+    return train, test
+
+
+def _check_compatible(model, shape, resize):
+    c, h, w = shape
+    side = resize or min(h, w)
+    need = MIN_SIDE[model]
+    if side >= need:
+        return
+    what = {"alexnet": "AlexNet (torchvision's ImageNet layout: an 11×11 stride-4 conv and "
+                       "three 3×3 stride-2 pools)",
+            "vgg16": "VGG16 (five 2×2 poolings)",
+            "resnet18": "ResNet-18 (the ImageNet stem: a 7×7 stride-2 conv and a max-pool, "
+                        "then three more halvings)",
+            "lenet": "LeNet-5 (built for 32×32; 28×28 is padded by 2)"}.get(model, model)
+    alt = {"alexnet": "simple_cnn or deep_cnn", "vgg16": "deep_cnn",
+           "resnet18": "resnet20 (the CIFAR ResNet for small images)"}.get(model, "mlp")
+    _fail(f"--model {model} does not fit {c}-channel {h}×{w} images: {what} needs inputs of "
+          f"at least {need}×{need}. Pass --resize {max(need, 32) if need > 32 else 32} "
+          f"(or larger; slow on a CPU), or use --model {alt}.")
+
+
+def build_model(name, shape, num_classes=10, resize=None):
+    """The model ``name`` for images of ``shape`` (C, H, W), after ``--resize``."""
+    from . import models
+    c, h, w = shape
+    if resize:
+        h = w = resize
+    _check_compatible(name, (c, h, w), None)
+    if name == "mlp":
+        return models.MultiLayerNet(c * h * w, [100, 100], num_classes, activation="relu",
+                                    weight_init_std="he")
+    if name == "simple_cnn":
+        return models.SimpleConvNet(input_dim=(c, h, w), output_size=num_classes,
+                                    weight_init_std="he")
+    if name == "deep_cnn":
+        return models.DeepConvNet(input_dim=(c, h, w), output_size=num_classes)
+    if name == "lenet":
+        if h != w or h not in (28, 30, 32):
+            _fail(f"--model lenet takes 28×28, 30×30 or 32×32 images, got {h}×{w}; pass "
+                  "--resize 32")
+        return models.LeNet(in_channels=c, num_classes=num_classes, padding=(32 - h) // 2)
+    if name == "alexnet":
+        return models.AlexNet(num_classes=num_classes, in_channels=c)
+    if name == "vgg16":
+        return models.VGG16(num_classes=num_classes, in_channels=c, input_size=(h, w))
+    if name == "resnet18":
+        return models.resnet18(num_classes=num_classes, in_channels=c)
+    if name == "resnet20":
+        return models.resnet20(num_classes=num_classes, in_channels=c)
+    _fail(f"unknown model {name!r}; choose one of: {', '.join(MODELS)}")
+
+
+def build_optimizer(name, params, lr=None, weight_decay=0.0):
+    """The optimizer for an ``--optimizer`` name."""
+    from . import optim
+    lr = DEFAULT_LR[name] if lr is None else lr
+    if not lr > 0:
+        _fail(f"--lr must be positive, got {lr}")
+    if weight_decay < 0:
+        _fail(f"--weight-decay must be >= 0, got {weight_decay}")
+    wd = weight_decay
+    if name == "sgd":
+        return optim.SGD(params, lr=lr, weight_decay=wd)
+    if name == "momentum":
+        return optim.SGD(params, lr=lr, momentum=0.9, weight_decay=wd)
+    if name == "adagrad":
+        return optim.Adagrad(params, lr=lr, weight_decay=wd)
+    if name == "rmsprop":
+        return optim.RMSprop(params, lr=lr, weight_decay=wd)
+    if name == "adadelta":
+        return optim.Adadelta(params, lr=lr, weight_decay=wd)
+    if name == "adam":
+        return optim.Adam(params, lr=lr, weight_decay=wd)
+    if name == "adamw":
+        return optim.AdamW(params, lr=lr, weight_decay=wd if wd else 1e-2)
+    _fail(f"unknown optimizer {name!r}; choose one of: {', '.join(OPTIMIZERS)}")
+
+
+class _Resize:
+    """Nearest-neighbour resize of an N×C×H×W batch to N×C×S×S (one fancy index)."""
+
+    def __init__(self, size):
+        self.size = int(size)
+
+    def __call__(self, x):
+        h, w = x.shape[-2:]
+        rows = (np.arange(self.size) * h // self.size)
+        cols = (np.arange(self.size) * w // self.size)
+        return np.ascontiguousarray(x[..., rows[:, None], cols[None, :]])
+
+
+def _augmentation(channels):
+    from .data import transforms as T
+    steps = [T.RandomAffine(degrees=10, translate=(0.1, 0.1), scale=(0.9, 1.1), shear=10),
+             T.GaussianNoise(0.1, clip=True)]
+    if channels == 3:
+        steps.insert(0, T.RandomHorizontalFlip())
+    return T.Compose(steps)
+
+
+def _write_text(path, text):
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def _save_graph(model, input_size, path, max_depth=None):
+    """Draw and save the graph; without ``dot``, write the DOT source beside and say so.
+    Returns (written path, message)."""
+    from . import viz
+    from .autograd import no_grad  # noqa: F401  (graph needs grad mode on)
+    was = model.training
+    model.eval()
+    try:
+        g = viz.draw_model(model, input_size=input_size, max_depth=max_depth)
+    finally:
+        model.train(was)
+    path = Path(path)
+    try:
+        viz.save(g, path)
+        return path, f"wrote {path}"
+    except viz.GraphvizNotFoundError:
+        dot = path.with_suffix(".dot")
+        viz.save(g, dot)
+        return dot, (f"graphviz's `dot` program is not installed, so {path.name} could not "
+                     f"be rendered; wrote the DOT source {dot} instead (install graphviz, "
+                     f"e.g. `sudo apt-get install graphviz`, then `dot -Tsvg {dot} -o "
+                     f"{path}`)")
+
+
+def _history_csv(history):
+    keys = list(history)
+    n = max((len(v) for v in history.values()), default=0)
+    lines = [",".join(keys)]
+    for i in range(n):
+        lines.append(",".join(f"{history[k][i]:.6g}" if i < len(history[k]) else ""
+                              for k in keys))
+    return "\n".join(lines) + "\n"
+
+
+def _evaluate(model, loader):
+    import tinygrad_jp as tg
+    from .nn import functional as F
+    model.eval()
+    total, correct, loss_sum = 0, 0, 0.0
+    with tg.no_grad():
+        for x, t in loader:
+            y = model(x)
+            loss_sum += float(F.cross_entropy(y, t).item()) * len(t)
+            correct += int((y.data.argmax(axis=1) == t.data).sum())
+            total += len(t)
+    model.train()
+    return loss_sum / total, correct / total
+
+
+# ------------------------------------------------------------------------------- train
+def _save_checkpoint(out, model, opt, state):
+    from .optim.serialization import flatten_state_dict
+    from .serialization import save
+    arrays = {f"model.{k}": v for k, v in model.state_dict().items()}
+    opt_arrays, opt_meta = flatten_state_dict(opt.state_dict())
+    arrays.update({f"optimizer.{k}": v for k, v in opt_arrays.items()})
+    meta = dict(state, optimizer_meta=opt_meta)
+    save(arrays, out / CHECKPOINT, metadata={_META_KEY: json.dumps(meta)})
+
+
+def _load_checkpoint(out):
+    from .optim.serialization import unflatten_state_dict
+    from .serialization import load
+    path = out / CHECKPOINT
+    if not path.is_file():
+        _fail(f"--resume: there is no {CHECKPOINT} in {out}; train without --resume first "
+              "(or point --out at the folder of the run to continue)")
+    arrays, meta = load(path, with_metadata=True)
+    if _META_KEY not in meta:
+        _fail(f"--resume: {path} was not written by `tinygrad-jp train`")
+    state = json.loads(meta[_META_KEY])
+    model_sd = {k[len("model."):]: v for k, v in arrays.items() if k.startswith("model.")}
+    opt_arrays = {k[len("optimizer."):]: v.data for k, v in arrays.items()
+                  if k.startswith("optimizer.")}
+    opt_sd = unflatten_state_dict(opt_arrays, state.pop("optimizer_meta"))
+    return state, model_sd, opt_sd
+
+
+def cmd_train(args):
+    """``tinygrad-jp train``."""
+    import tinygrad_jp as tg
+    from . import nn, viz
+    from .data import DataLoader
+    from .experiments.base import OutputExistsError, prepare_out_dir
+    from .nn import functional as F
+
+    if args.epochs < 1:
+        _fail(f"--epochs must be >= 1, got {args.epochs}")
+    if args.batch_size < 1:
+        _fail(f"--batch-size must be >= 1, got {args.batch_size}")
+    if args.resize is not None and args.resize < 1:
+        _fail(f"--resize must be a positive size, got {args.resize}")
+    out = Path(args.out or f"runs/train-{args.model}")
+    state = None
+    if args.resume:
+        state, model_sd, opt_sd = _load_checkpoint(out)
+        saved = state["args"]
+        for key in ("model", "dataset", "resize"):
+            if saved.get(key) != getattr(args, key):
+                _fail(f"--resume: the checkpoint in {out} was trained with --{key} "
+                      f"{saved.get(key)}, not {getattr(args, key)}; resume with the same "
+                      f"--{key}, or start a new run in another --out folder")
+    else:
+        try:
+            prepare_out_dir(out, args.force)
+        except OutputExistsError as e:
+            _fail(f"{e} (or --resume to continue the run there)")
+
+    tg.manual_seed(args.seed)
+    train_ds, test_ds = load_dataset(args.dataset, smoke=args.smoke)
+    shape = tuple(train_ds.data.shape[1:])
+    model = build_model(args.model, shape, len(train_ds.classes) or 10, args.resize)
+    opt = build_optimizer(args.optimizer, model.parameters(), args.lr, args.weight_decay)
+    size = args.resize or shape[1]
+    input_size = (1, shape[0], size, size)
+    resize = _Resize(args.resize) if args.resize else None
+    aug = _augmentation(shape[0]) if args.augment else None
+    if resize and aug:
+        from .data.transforms import Compose
+        train_tf = Compose([aug, resize])
+    else:
+        train_tf = aug or resize
+    train_loader = DataLoader(train_ds, batch_size=args.batch_size, shuffle=True,
+                              transform=train_tf)
+    test_loader = DataLoader(test_ds, batch_size=max(args.batch_size, 200), transform=resize)
+
+    history = {"epoch": [], "train_loss": [], "train_acc": [], "test_loss": [],
+               "test_acc": [], "seconds": []}
+    start_epoch = 1
+    if state is not None:
+        model.load_state_dict(model_sd)
+        try:
+            opt.load_state_dict(opt_sd)
+        except (ValueError, RuntimeError, KeyError) as e:
+            _fail(f"--resume: the checkpoint's optimizer state does not fit --optimizer "
+                  f"{args.optimizer} ({e}); resume with --optimizer "
+                  f"{state['args'].get('optimizer')}")
+        history = state["history"]
+        start_epoch = state["epoch"] + 1
+        from .random import set_rng_state
+        set_rng_state(state["rng"])
+        print(f"resuming {args.model} from epoch {state['epoch']} in {out}")
+        if start_epoch > args.epochs:
+            print(f"the checkpoint already has {state['epoch']} epochs; pass --epochs "
+                  f"{state['epoch'] + 1} or more to train further")
+
+    summary = nn.summary(model, input_size)
+    _write_text(out / "summary.txt", str(summary) + "\n")
+    _, graph_msg = _save_graph(model, input_size, out / "graph.svg", max_depth=1)
+    print(f"{args.model} on {args.dataset}: {summary.total_params:,} parameters, "
+          f"{len(train_ds):,} training / {len(test_ds):,} test images, "
+          f"optimizer {args.optimizer} (lr {opt.param_groups[0]['lr']:g})")
+
+    saved_args = {k: getattr(args, k) for k in ("model", "dataset", "optimizer", "lr",
+                                                 "batch_size", "weight_decay", "augment",
+                                                 "resize", "seed", "smoke")}
+    resume_cmd = ("tinygrad-jp train " + " ".join(
+        f"--{k.replace('_', '-')} {v}" for k, v in saved_args.items()
+        if v not in (None, False, True) and k != "smoke")
+        + (" --augment" if args.augment else "") + (" --smoke" if args.smoke else "")
+        + f" --epochs {args.epochs} --out {out} --resume")
+
+    from tqdm.auto import tqdm
+    epoch = start_epoch - 1
+    try:
+        for epoch in range(start_epoch, args.epochs + 1):
+            t0 = time.perf_counter()
+            model.train()
+            loss_sum, correct, seen = 0.0, 0, 0
+            bar = tqdm(train_loader, desc=f"epoch {epoch}/{args.epochs}", unit="batch",
+                       leave=True, disable=None, dynamic_ncols=True)
+            for x, t in bar:
+                opt.zero_grad()
+                y = model(x)
+                loss = F.cross_entropy(y, t)
+                loss.backward()
+                opt.step()
+                value = float(loss.item())
+                if not np.isfinite(value):
+                    _fail(f"the loss became {value} at epoch {epoch}: training diverged; try "
+                          "a smaller --lr")
+                loss_sum += value * len(t)
+                correct += int((y.data.argmax(axis=1) == t.data).sum())
+                seen += len(t)
+                bar.set_postfix(loss=f"{loss_sum / seen:.4f}", acc=f"{correct / seen:.3f}")
+            bar.close()
+            test_loss, test_acc = _evaluate(model, test_loader)
+            history["epoch"].append(epoch)
+            history["train_loss"].append(loss_sum / seen)
+            history["train_acc"].append(correct / seen)
+            history["test_loss"].append(test_loss)
+            history["test_acc"].append(test_acc)
+            history["seconds"].append(time.perf_counter() - t0)
+            print(f"epoch {epoch}: train loss {loss_sum / seen:.4f} acc {correct / seen:.4f} | "
+                  f"test loss {test_loss:.4f} acc {test_acc:.4f} "
+                  f"({history['seconds'][-1]:.1f} s)")
+            from .random import get_rng_state
+            _save_checkpoint(out, model, opt, {"args": saved_args, "epoch": epoch,
+                                               "history": history, "rng": get_rng_state()})
+    except KeyboardInterrupt:
+        last = history["epoch"][-1] if history["epoch"] else None
+        print()
+        if last is None:
+            print(f"interrupted during epoch {epoch}, before any checkpoint was written; "
+                  "nothing to resume.", file=sys.stderr)
+        else:
+            print(f"interrupted during epoch {epoch}; the last checkpoint (epoch {last}) is "
+                  f"{out / CHECKPOINT}.\nresume with:\n  {resume_cmd}", file=sys.stderr)
+        return 130
+
+    from .serialization import save
+    save(model, out / "model.safetensors",
+         metadata={"model": args.model, "dataset": args.dataset,
+                   "epochs": str(history["epoch"][-1] if history["epoch"] else 0)})
+    _write_text(out / "history.json", json.dumps(history, indent=2) + "\n")
+    _write_text(out / "history.csv", _history_csv(history))
+    if history["epoch"]:
+        viz.plot_history({k: history[k] for k in ("train_acc", "test_acc", "train_loss",
+                                                  "test_loss")},
+                         title=f"{args.model} on {args.dataset}", path=out / "curves.png")
+        print(f"test accuracy: {history['test_acc'][-1]:.4f}")
+    print(graph_msg)
+    print(f"wrote {out}/: model.safetensors, {CHECKPOINT}, history.json, history.csv, "
+          "curves.png, summary.txt, graph")
+    return 0
+
+
+# ------------------------------------------------------------------------------- graph
+def cmd_graph(args):
+    """``tinygrad-jp graph``."""
+    if args.resize is not None and args.resize < 1:
+        _fail(f"--resize must be a positive size, got {args.resize}")
+    shape = {"sample": (1, 28, 28), "mnist": (1, 28, 28), "fashion-mnist": (1, 28, 28),
+             "cifar10": (3, 32, 32)}[args.dataset]
+    model = build_model(args.model, shape, 10, args.resize)
+    size = args.resize or shape[1]
+    out = Path(args.out or f"{args.model}.svg")
+    if out.suffix.lower() not in (".svg", ".png", ".pdf", ".dot", ".gv"):
+        _fail(f"--out {out}: give a file ending in .svg, .png, .pdf or .dot")
+    if out.exists() and not args.force:
+        _fail(f"{out} exists; pass --force to overwrite it")
+    if out.parent != Path(""):
+        out.parent.mkdir(parents=True, exist_ok=True)
+    _, msg = _save_graph(model, (1, shape[0], size, size), out, max_depth=args.max_depth)
+    print(msg)
+    return 0
+
+
+# -------------------------------------------------------------------------- experiment
+def cmd_experiment(args, parser_ex=None):
+    """``tinygrad-jp experiment``."""
+    from . import experiments
+    from .experiments.base import OutputExistsError
+    reg = experiments.registry()
+    if args.list or args.name is None:
+        if args.name is None and not args.list:
+            print("give an experiment NAME (or --list); the experiments are:")
+        width = max(len(n) for n in reg) if reg else 0
+        for n, e in reg.items():
+            print(f"  {n:{width}s}  {e.summary}")
+        return 0 if args.list else 2
+    exp = reg[args.name]
+    options = {}
+    for key, value in vars(args).items():
+        if not key.startswith("opt_") or value is None:
+            continue
+        dest = key[4:]
+        if dest not in exp.options:
+            owners = [n for n, e in reg.items() if dest in e.options]
+            _fail(f"--{dest.replace('_', '-')} applies to the experiment(s) "
+                  f"{', '.join(owners)}, not {args.name}")
+        options[dest] = value
+    if args.full and args.smoke:
+        _fail("--full and --smoke exclude each other")
+    out = Path(args.out or Path("runs") / args.name)
+    print(f"experiment {args.name}: {exp.summary}")
+    print(f"writing into {out}/ ...")
+    try:
+        report = experiments.run_experiment(args.name, out_dir=out, full=args.full,
+                                            smoke=args.smoke, seed=args.seed,
+                                            force=args.force, **options)
+    except OutputExistsError as e:
+        _fail(str(e))
+    except Exception as e:  # a missing data set is a user problem, not a traceback
+        from .data import DatasetError
+        if isinstance(e, DatasetError):
+            _fail(f"the data set is not available:\n{e}\n(without --full the experiment uses "
+                  "the embedded sample and works offline)")
+        raise
+    for e in report.effects:
+        print(f"  [{'shown' if e.shown else 'NOT shown'}] {e.claim}: {e.evidence}")
+    print(f"done in {report.elapsed:.1f} s: {out / 'report.md'}")
+    return 0
+
+
+# -------------------------------------------------------------------------------- main
+def main(argv=None):
+    """Run the command line; returns the exit status (0 ok, 2 usage error, 130 Ctrl-C)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    lang = _lang(argv)
+    parser = build_parser(lang)
+    if not argv:
+        parser.print_help()
+        return 0
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
+    try:
+        if args.command == "train":
+            return cmd_train(args)
+        if args.command == "graph":
+            return cmd_graph(args)
+        if args.command == "experiment":
+            return cmd_experiment(args)
+        if args.command == "demo":
+            from .__main__ import demo
+            demo()
+            return 0
+    except CLIError as e:
+        print(f"tinygrad-jp {args.command}: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("\ninterrupted", file=sys.stderr)
+        return 130
+    parser.error(f"unknown command {args.command!r}")
+    return 2
+
+
+if __name__ == "__main__":
+    if hasattr(signal, "SIGPIPE"):
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    sys.exit(main())

@@ -1,6 +1,8 @@
 """MultiLayerNet: the course's fully connected network."""
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import tinygrad_jp as tg
 from tinygrad_jp import nn
@@ -200,3 +202,21 @@ def test_matches_torch_with_copied_weights():
     x = np.random.default_rng(0).normal(size=(4, 6)).astype(np.float32)
     np.testing.assert_allclose(net(tg.Tensor(x)).data,
                                ref(torch.from_numpy(x)).detach().numpy(), rtol=1e-5, atol=1e-6)
+
+
+@settings(max_examples=10)
+@given(input_size=st.integers(1, 12), hidden=st.lists(st.integers(1, 9), max_size=4),
+       output_size=st.integers(1, 6), batchnorm=st.booleans(), dropout=st.booleans(),
+       activation=st.sampled_from(["relu", "sigmoid", "tanh"]), n=st.integers(2, 5))
+def test_any_configuration_has_the_closed_form_count_and_shape(
+        input_size, hidden, output_size, batchnorm, dropout, activation, n):
+    net = MultiLayerNet(input_size, hidden, output_size, activation=activation,
+                        use_batchnorm=batchnorm, use_dropout=dropout)
+    sizes = [input_size, *hidden, output_size]
+    expected = sum(a * b + b for a, b in zip(sizes, sizes[1:], strict=False))
+    expected += 2 * sum(hidden) if batchnorm else 0
+    assert n_params(net) == expected
+    assert len(net.linears) == len(hidden) + 1
+    assert len(list(net.children())) == 2 * len(hidden) + 1 + len(hidden) * (batchnorm + dropout)
+    assert net(tg.randn(n, input_size)).shape == (n, output_size)
+    assert len(net.activations(tg.randn(n, input_size))) == len(hidden)

@@ -78,7 +78,7 @@ class CurriculumMixin:
         return self(as_tensor(x, f"{type(self).__name__}.predict"))
 
     def penalty(self):
-        """The regularisation term added by :meth:`loss`; 0 for models without one."""
+        """The regularisation term :meth:`loss` adds (``None``: this model has none)."""
         return None
 
     def loss(self, x, t):

@@ -35,7 +35,8 @@ def _crc32(arrays):
     crc = 0
     for name in sorted(arrays):
         crc = zlib.crc32(name.encode(), crc)
-        crc = zlib.crc32(np.ascontiguousarray(arrays[name]).reshape(-1).view(np.uint8), crc)
+        a = arrays[name]
+        crc = zlib.crc32((a if a.flags.c_contiguous else a.copy()).reshape(-1).view(np.uint8), crc)
     return f"{crc:08x}"
 
 
@@ -54,7 +55,8 @@ def _array_of(name, value):
     if array.dtype.kind not in _SUPPORTED:
         raise TypeError(f"save: tensor {name!r} has dtype {array.dtype}, which safetensors "
                         "cannot store")
-    return np.ascontiguousarray(array)
+    # not np.ascontiguousarray: it turns 0-d arrays (num_batches_tracked) into 1-d
+    return array if array.flags.c_contiguous else array.copy(order="C")
 
 
 def save(obj, path, metadata=None):

@@ -1,5 +1,6 @@
 """draw_graph on plain tensors: the DOT source (nodes, edges, labels, colours), the
 gradient-flow colouring, bad input, and real renders with `dot`."""
+import os
 import re
 import shutil
 import xml.etree.ElementTree as ET
@@ -381,6 +382,10 @@ def test_save_png_pdf_dot_and_from_a_tensor(tmp_path):
     viz.save(viz.draw_graph(z), tmp_path / "a.dot")
     assert (tmp_path / "a.dot").read_text().startswith("digraph")
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".tmp")]
+    # not private like the temporary file it was written to
+    umask = os.umask(0)
+    os.umask(umask)
+    assert (tmp_path / "a.dot").stat().st_mode & 0o777 == 0o666 & ~umask
 
 
 def test_save_bad_format_and_type(tmp_path):

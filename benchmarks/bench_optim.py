@@ -54,7 +54,7 @@ def tinygrad_step(name, kwargs):
     from tinygrad_jp import optim
     params, grads = arrays()
     ts = [tg.Tensor(p, requires_grad=True) for p in params]
-    for t, g in zip(ts, grads):
+    for t, g in zip(ts, grads, strict=True):
         t.grad = tg.Tensor(g)
     opt = getattr(optim, name.split()[0])(ts, **kwargs)
     return opt.step
@@ -65,7 +65,7 @@ def torch_step(name, kwargs):
     torch.set_num_threads(2)
     params, grads = arrays()
     ts = [torch.tensor(p, requires_grad=True) for p in params]
-    for t, g in zip(ts, grads):
+    for t, g in zip(ts, grads, strict=True):
         t.grad = torch.tensor(g)
     opt = getattr(torch.optim, name.split()[0])(ts, **kwargs)
     return opt.step

@@ -72,6 +72,6 @@ def run_torch(torch, cls, kwargs, steps, arrays=None, groups=None):
 
 def assert_same_trajectory(ours, theirs, atol=1e-10, rtol=1e-10):
     assert len(ours) == len(theirs)
-    for k, ((w1, b1), (w2, b2)) in enumerate(zip(ours, theirs)):
+    for k, ((w1, b1), (w2, b2)) in enumerate(zip(ours, theirs, strict=True)):
         np.testing.assert_allclose(w1, w2, atol=atol, rtol=rtol, err_msg=f"W at step {k}")
         np.testing.assert_allclose(b1, b2, atol=atol, rtol=rtol, err_msg=f"b at step {k}")

@@ -160,7 +160,7 @@ def test_state_dict_resume_through_json(name, kwargs):
 
     opt2 = make_opt((0.1, 0.05))
     sched2 = getattr(ls, name)(opt2, **kwargs)
-    for g, saved in zip(opt2.param_groups, saved_groups):
+    for g, saved in zip(opt2.param_groups, saved_groups, strict=True):
         g.update(saved)                      # what optimizer.load_state_dict restores
     sched2.load_state_dict(saved_sched)
     rest = sequence(opt2, sched2, epochs=EPOCHS - 17,
@@ -251,3 +251,13 @@ def test_reduce_on_plateau_same_as_torch(kwargs):
         topt, **kwargs), epochs=80, metrics=metrics)
     np.testing.assert_allclose(ours, theirs, rtol=1e-14)
     assert len(np.unique(ours[:, 0])) > 1 or kwargs.get("eps") == 0.05
+
+
+def test_group_added_after_the_scheduler_is_reported():
+    opt = make_opt()
+    sched = ls.LambdaLR(opt, lambda e: 0.5 ** e)
+    opt.add_param_group({"params": [tg.Tensor(np.ones(1), requires_grad=True)]})
+    opt.step()
+    with pytest.raises(RuntimeError, match="has 2 param groups but the scheduler was made "
+                                           "for 1"):
+        sched.step()

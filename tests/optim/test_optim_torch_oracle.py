@@ -128,7 +128,7 @@ def test_state_dict_has_torchs_structure(name, kwargs):
                 assert sd["state"][i][key] == int(value)
             else:
                 np.testing.assert_allclose(sd["state"][i][key], value, rtol=1e-12, atol=1e-15)
-    for g, tgroup in zip(sd["param_groups"], tsd["param_groups"]):
+    for g, tgroup in zip(sd["param_groups"], tsd["param_groups"], strict=True):
         assert g["params"] == tgroup["params"]
         for key, value in g.items():
             assert tgroup[key] == value, key

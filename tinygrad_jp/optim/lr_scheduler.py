@@ -101,7 +101,12 @@ class LRScheduler:
             self.last_epoch = epoch
             closed = getattr(self, "_get_closed_form_lr", None)
             values = closed() if closed is not None else self.get_lr()
-        for group, lr in zip(self.optimizer.param_groups, values):
+        if len(values) != len(self.optimizer.param_groups):
+            raise RuntimeError(
+                f"{type(self).__name__}: the optimizer has {len(self.optimizer.param_groups)} "
+                f"param groups but the scheduler was made for {len(values)}; create the "
+                "scheduler after the last add_param_group()")
+        for group, lr in zip(self.optimizer.param_groups, values, strict=True):
             group["lr"] = lr
         self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
 
@@ -171,13 +176,13 @@ class LambdaLR(LRScheduler):
         state_dict = dict(state_dict)
         lr_lambdas = state_dict.pop("lr_lambdas", [])
         self.__dict__.update(state_dict)
-        for fn, saved in zip(self.lr_lambdas, lr_lambdas):
+        for fn, saved in zip(self.lr_lambdas, lr_lambdas, strict=False):
             if saved is not None:
                 fn.__dict__.update(saved)
 
     def get_lr(self):
         return [base_lr * fn(self.last_epoch)
-                for fn, base_lr in zip(self.lr_lambdas, self.base_lrs)]
+                for fn, base_lr in zip(self.lr_lambdas, self.base_lrs, strict=True)]
 
 
 class StepLR(LRScheduler):
@@ -274,7 +279,7 @@ class CosineAnnealingLR(LRScheduler):
         if (self.last_epoch - 1 - self.T_max) % (2 * self.T_max) == 0:
             return [group["lr"] + (base_lr - self.eta_min)
                     * (1 - math.cos(math.pi / self.T_max)) / 2
-                    for base_lr, group in zip(self.base_lrs, groups)]
+                    for base_lr, group in zip(self.base_lrs, groups, strict=True)]
         return [(1 + math.cos(math.pi * self.last_epoch / self.T_max))
                 / (1 + math.cos(math.pi * (self.last_epoch - 1) / self.T_max))
                 * (group["lr"] - self.eta_min) + self.eta_min

@@ -261,14 +261,14 @@ class Optimizer:
             raise ValueError(f"{name}.load_state_dict: loaded state dict has a different "
                              f"number of parameter groups ({len(saved_groups)}, this "
                              f"optimizer has {len(groups)})")
-        for i, (g, s) in enumerate(zip(groups, saved_groups)):
+        for i, (g, s) in enumerate(zip(groups, saved_groups, strict=True)):
             if len(g["params"]) != len(s["params"]):
                 raise ValueError(
                     f"{name}.load_state_dict: loaded state dict contains a parameter group "
                     f"that doesn't match the size of optimizer's group (group {i}: "
                     f"{len(s['params'])} saved parameters, {len(g['params'])} here)")
         id_map = dict(zip(chain.from_iterable(s["params"] for s in saved_groups),
-                          chain.from_iterable(g["params"] for g in groups)))
+                          chain.from_iterable(g["params"] for g in groups), strict=True))
 
         new_state = defaultdict(dict)
         for key, values in state_dict["state"].items():
@@ -280,7 +280,7 @@ class Optimizer:
             new_state[p] = {n: _load_value(p, n, v, k, name) for n, v in values.items()}
 
         new_groups = []
-        for g, s in zip(groups, saved_groups):
+        for g, s in zip(groups, saved_groups, strict=True):
             ng = {k: _copy_value(v) for k, v in s.items() if k != "params"}
             ng["params"] = g["params"]
             if "betas" in ng and isinstance(ng["betas"], list):

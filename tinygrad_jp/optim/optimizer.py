@@ -209,13 +209,19 @@ class Optimizer:
         return out
 
     def _buffer(self, p, index=0):
-        """A reusable scratch array shaped like ``p`` (not part of the saved state)."""
-        key = (id(p), index)
-        buf = self._scratch.get(key)
-        if buf is None or buf.shape != p.data.shape or buf.dtype != p.data.dtype:
-            buf = np.empty_like(p.data)
-            self._scratch[key] = buf
-        return buf
+        """A scratch array shaped like ``p`` for the update in progress (never saved).
+
+        One flat buffer per (dtype, index), as large as the largest parameter, shared by
+        all parameters: updates run one parameter at a time, so the extra memory is one
+        parameter's worth, not a copy of the model.
+        """
+        w = p.data
+        key = (w.dtype, index)
+        flat = self._scratch.get(key)
+        if flat is None or flat.size < w.size:
+            flat = np.empty(w.size, dtype=w.dtype)
+            self._scratch[key] = flat
+        return flat[:w.size].reshape(w.shape)
 
     # ------------------------------------------------------------------ state dicts
     def state_dict(self):

@@ -93,6 +93,10 @@ def test_mlp_one_cluster_per_module_and_loss_outside():
     assert len(rec.calls) == n_calls
     assert rec.module_of(loss.grad_fn) is None
     assert "ModuleTrace of Sequential" in repr(rec)
+    # params renames a tensor; the model names the rest
+    nodes, _ = parse(viz.draw_graph(loss, group_by_module=rec,
+                                    params={"W_in": model[0].weight}).source)
+    assert find(nodes, "W_in") and not find(nodes, "0.weight") and find(nodes, "0.bias")
 
 
 def test_simple_conv_net_grouped_and_folded():
@@ -149,6 +153,7 @@ def test_resnet_basic_block_skip_add_shared_input_and_repeated_relu():
     assert where[inp] is None
     targets = {d for s, d, _ in edges if s == inp}
     assert adds[0] in targets and len(targets) == 2
+    assert x.name is None     # the label is drawing-only; the tensor is not renamed
     # BatchNorm's affine parameters are in their module
     assert where[find_one(nodes, "bn2.weight")] == cluster_of_label(cl, "bn2  BatchNorm2d")
 

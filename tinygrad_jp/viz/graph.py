@@ -116,6 +116,11 @@ class ComputationGraph(graphviz.Digraph):
     with the install command instead of graphviz's generic message.
     """
 
+    #: Why nothing was drawn, when the output has no graph (else None).
+    no_graph_reason = None
+    #: Why ops are not shaded in the ``color_by="grad_norm"`` view (else None).
+    flow_note = None
+
     def render(self, *args, **kwargs):
         """Render to a file with ``dot`` (see ``graphviz.Digraph.render``)."""
         try:
@@ -323,7 +328,10 @@ class ModuleTrace:
             def hook(mod, inputs, output, _name=name):
                 self._on_return(_name, mod, inputs, output, counts)
             self._handles.append(module.register_forward_hook(hook))
-        _LAST_TRACE[self.model] = self
+        try:
+            _LAST_TRACE[self.model] = self
+        except TypeError:   # an unhashable model: only group_by_module=trace works
+            pass
         return self
 
     def __exit__(self, *exc):
@@ -416,8 +424,9 @@ def draw_model(model, *inputs, input_size=None, **draw_kwargs):
     """Run the model once and draw its graph grouped by module.
 
     Give example inputs, or ``input_size`` (including the batch dimension, as in
-    ``nn.summary``) for one random float32 input. Keyword arguments go to
-    :func:`draw_graph` (``max_depth=1`` gives one box per top-level layer).
+    ``nn.summary``) for one random float32 input; unnamed inputs are labelled
+    ``input``. Keyword arguments go to :func:`draw_graph` (``max_depth=1`` gives one box
+    per top-level layer). Returns the graph.
 
     >>> g = viz.draw_model(SimpleConvNet(), input_size=(1, 1, 28, 28))   # doctest: +SKIP
     """
@@ -430,12 +439,15 @@ def draw_model(model, *inputs, input_size=None, **draw_kwargs):
     if not inputs:
         raise ValueError("draw_model: give an example input, e.g. draw_model(model, x), "
                          "or input_size=(batch, ...)")
+    names = {}
     for i, t in enumerate(inputs):
-        if isinstance(t, Tensor) and t.name is None and not t.requires_grad:
-            t.name = "input" if len(inputs) == 1 else f"input {i}"
+        if isinstance(t, Tensor) and t.name is None:
+            names["input" if len(inputs) == 1 else f"input {i}"] = t
+    names.update(dict(_names_from(draw_kwargs.pop("params", None)).values()))
     rec = trace(model, *inputs)
     outputs = _flatten_tensors(rec.output)
     draw_kwargs.setdefault("group_by_module", rec)
+    draw_kwargs["params"] = names
     return draw_graph(outputs if len(outputs) != 1 else outputs[0], **draw_kwargs)
 
 
@@ -587,12 +599,15 @@ def draw_graph(output, params=None, show_shapes=True, show_values=False, show_gr
 
     rec = None if group_by_module is None else _resolve_trace(group_by_module)
     names = _names_from(params)
-    if rec is not None and params is None:
-        names = _names_from(rec.model)
+    if rec is not None:
+        # the model's own names, unless params names a tensor differently
+        model_names = _names_from(rec.model)
         if hasattr(rec.model, "named_buffers"):
             for name, b in rec.model.named_buffers():
                 if isinstance(b, Tensor):
-                    names.setdefault(id(b), (name, b))
+                    model_names.setdefault(id(b), (name, b))
+        model_names.update(names)
+        names = model_names
     node_names = {}   # named intermediate: node -> (name, tensor)
     for name, t in names.values():
         if t.grad_fn is not None:

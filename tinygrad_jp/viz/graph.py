@@ -634,9 +634,9 @@ def draw_graph(output, params=None, show_shapes=True, show_values=False, show_gr
         node_norm, leaf_norm, flow_note = _gradient_flow(outputs, nodes)
 
     g = ComputationGraph(name="computation graph")
+    # ordering="in": an op's first input is drawn leftmost, as written in the code
     g.attr(rankdir=rankdir, fontname=_FONT, fontsize="12", bgcolor="white", nodesep="0.3",
-           ordering="in",
-           ranksep="0.35", labelloc="b")
+           ranksep="0.35", labelloc="b", ordering="in")
     g.attr("node", fontname=_FONT, fontsize="12", margin="0.12,0.05", height="0.3")
     g.attr("edge", color="#555555", arrowsize="0.7")
 
@@ -671,7 +671,7 @@ def draw_graph(output, params=None, show_shapes=True, show_values=False, show_gr
     for i, t in enumerate(outputs):
         if t.grad_fn is not None and t.grad_fn not in output_of:
             vid = new_id("t")
-            name = t.name or names.get(id(t), (None,))[0] or (
+            name = names.get(id(t), (None,))[0] or t.name or (
                 "output" if len(outputs) == 1 else f"output {i}")
             v = _Vertex(vid, "output", _tensor_lines(t, name, "output", show_shapes,
                                                     show_values, show_grads))

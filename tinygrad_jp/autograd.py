@@ -238,6 +238,18 @@ def _add(a, b):
     return Tensor._wrap(a.data + b.data)
 
 
+def _own_gradient(g, stored):
+    """A ``.grad`` the user may change in place: not a view into another array (a
+    broadcast gradient is read-only) and not shared with another leaf (``x + y`` hands
+    both inputs the same gradient)."""
+    data = g.data
+    if data.base is None and data.flags.writeable and id(data) not in stored:
+        return g
+    if _mode.enabled:           # create_graph: keep the recorded gradient itself
+        return g.clone()
+    return Tensor._wrap(np.array(data, copy=True))
+
+
 def _topological_counts(root_nodes):
     """For every node reachable from the roots: how many edges point at it."""
     counts = {}
@@ -331,6 +343,7 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
                     if pending[parent] == 0:
                         ready.append(parent)
 
+        stored = set()        # arrays already given to a .grad
         for leaf, g in leaf_grads.items():
             if leaf._hooks:
                 for hook in list(leaf._hooks):
@@ -339,7 +352,11 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
                         g = replaced
                 leaf_grads[leaf] = g
             if inputs is None and leaf.requires_grad:
-                leaf.grad = g if leaf.grad is None else _add(leaf.grad, g)
+                if leaf.grad is None:
+                    leaf.grad = _own_gradient(g, stored)
+                else:
+                    leaf.grad = _add(leaf.grad, g)
+                stored.add(id(leaf.grad.data))
     finally:
         _mode.enabled = prev_mode
 

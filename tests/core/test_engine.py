@@ -265,3 +265,15 @@ def test_gradcheck_reports_the_input_and_worst_element():
     assert tg.gradcheck(WrongSquare.apply, (a,), raise_exception=False) is False
     with pytest.raises(TypeError, match="float64"):
         tg.gradcheck(lambda t: t * 2, (tg.ones(2, requires_grad=True),))
+
+
+def test_leaf_gradients_are_owned_and_writable():
+    x = tg.tensor(1.0, requires_grad=True)
+    y = tg.tensor(2.0, requires_grad=True)
+    (x + y).backward()              # Add hands both inputs the same gradient
+    x.grad.zero_()
+    assert y.grad.item() == 1.0
+    b = tg.zeros(3, requires_grad=True)
+    (tg.ones(4, 3) + b).sum().backward()   # a broadcast gradient is a read-only view
+    b.grad.mul_(0.5)
+    assert b.grad.tolist() == [2.0, 2.0, 2.0]

@@ -2,6 +2,8 @@
 constructor arguments and defaults, batch-norm statistics, and bad-input messages."""
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import tinygrad_jp as tg
 from tinygrad_jp import nn
@@ -38,6 +40,7 @@ CASES = [
     ("GroupNorm", (2, 4), {}, [(3, 4, 5, 5)]),
     ("InstanceNorm2d", (3,), {}, [(2, 3, 5, 5)]),
     ("InstanceNorm2d", (3,), {"affine": True}, [(2, 3, 5, 5)]),
+    ("InstanceNorm2d", (3,), {"track_running_stats": True}, [(2, 3, 4, 4)]),
     ("LocalResponseNorm", (3,), {}, [(2, 6, 4, 4)]),
     ("Identity", (), {}, [(2, 3)]),
     ("ReLU", (), {}, [(4, 6)]),
@@ -98,6 +101,23 @@ def test_layer_matches_pytorch_forward_and_backward(case):
     for (n, b), (n2, c) in pairs:
         assert n == n2
         np.testing.assert_allclose(b.data, c.numpy(), rtol=1e-7, atol=1e-12, err_msg=n)
+
+
+@settings(max_examples=15)
+@given(st.integers(1, 3), st.integers(1, 4), st.integers(1, 4), st.integers(1, 3),
+       st.integers(0, 2), st.integers(0, 2), st.booleans(), st.integers(0, 10 ** 6))
+def test_conv_layers_match_pytorch_over_hyperparameters(cin, cout, k, stride, pad, extra,
+                                                        transposed, seed):
+    torch = pytest.importorskip("torch")
+    size = k + extra + (0 if transposed else max(0, k - 2 * pad))
+    pad = min(pad, k - 1) if transposed else pad
+    name = "ConvTranspose2d" if transposed else "Conv2d"
+    theirs = getattr(torch.nn, name)(cin, cout, k, stride, pad).double()
+    ours = getattr(nn, name)(cin, cout, k, stride, pad).double()
+    _copy_weights(ours, theirs)
+    x = np.random.default_rng(seed).standard_normal((2, cin, size, size + 1))
+    np.testing.assert_allclose(ours(tg.tensor(x)).data,
+                               theirs(torch.tensor(x)).detach().numpy(), rtol=1e-7, atol=1e-10)
 
 
 def test_classification_losses_match_pytorch():

@@ -260,6 +260,9 @@ def test_load_state_dict_copies_in_place():
     sd = {k: v.data.astype(np.float64) for k, v in a.state_dict().items()}
     b.load_state_dict(sd)
     assert b.head.weight.dtype == tg.float32
+    b.load_state_dict(sd, assign=True)  # keeps the checkpoint's precision, same objects
+    assert b.head.weight is w and w.dtype == tg.float64 and w.data is not sd["head.weight"]
+    np.testing.assert_array_equal(w.data, sd["head.weight"])
 
 
 def test_load_state_dict_reports_every_problem_at_once_and_changes_nothing():

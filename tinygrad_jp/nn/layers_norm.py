@@ -157,9 +157,8 @@ class InstanceNorm2d(_NormBase):
                                f"channels, got {tuple(input.shape)}")
         if input.ndim == 3:
             return self.forward(input.unsqueeze(0)).squeeze(0)
+        # PyTorch's InstanceNorm updates the running statistics but never counts batches
         use_input_stats = self.training or not self.track_running_stats
-        if use_input_stats and self.track_running_stats:
-            self.num_batches_tracked.data += 1
         momentum = self.momentum if self.momentum is not None else 0.0
         return F.instance_norm(input, self.running_mean, self.running_var, self.weight,
                                self.bias, use_input_stats, momentum, self.eps)

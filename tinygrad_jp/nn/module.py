@@ -648,7 +648,9 @@ class Module:
         ``strict=False`` missing and unexpected keys are allowed (shape mismatches are
         still errors) and returned as ``(missing_keys, unexpected_keys)``. Values may be
         our Tensors, NumPy arrays or CPU torch tensors; they are cast to the module's
-        dtypes, as ``copy_`` does.
+        dtypes, as ``copy_`` does. With ``assign=True`` each parameter and buffer takes a
+        copy of the checkpoint's array, keeping its float precision (the Parameter
+        objects stay the same).
         """
         pairs, missing, unexpected, lines = self._check_state_dict(state_dict, strict)
         if lines:
@@ -656,10 +658,10 @@ class Module:
                                + "\n\t".join(lines))
         with no_grad():
             for target, array in pairs:
-                if assign:
-                    target.data = np.array(array, dtype=target.data.dtype
-                                           if array.dtype.kind != target.data.dtype.kind
-                                           else array.dtype)
+                if assign:  # take the checkpoint's array (and its float precision)
+                    same_kind = array.dtype.kind == target.data.dtype.kind
+                    target.data = np.array(array, dtype=None if same_kind else
+                                           target.data.dtype)
                 else:
                     target.data[...] = array
         return _IncompatibleKeys(missing, unexpected)

@@ -44,6 +44,7 @@ from .functional import (
 )
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .random import manual_seed
+from .serialization import load, load_metadata, save
 from .tensor import Tensor, cat, matmul, maximum, minimum, stack, tensor, where
 
 __version__ = "0.1.0"

@@ -291,17 +291,13 @@ class Checkpoint:
         """Load the saved state into ``model`` (and ``optimizer``, ``scheduler``, the
         global random generator when ``rng``).
 
-        The optimizer and scheduler are checked first; the model's
-        ``load_state_dict`` checks every name and shape before it copies anything. A
-        mismatch raises :class:`CheckpointError` listing every mismatched name at once.
+        The model's ``load_state_dict`` checks every name and shape before it copies
+        anything; then the optimizer and scheduler are checked (and the model put back
+        if they do not fit). A mismatch raises :class:`CheckpointError` listing every
+        mismatched name at once.
         """
-        if optimizer is not None:
-            self._check_optimizer(optimizer)
-        if scheduler is not None and self.scheduler_state is not None \
-                and self.scheduler_class != type(scheduler).__name__:
-            raise CheckpointError(
-                f"resume: {self.path} was saved with the scheduler {self.scheduler_class}, "
-                f"but a {type(scheduler).__name__} was passed")
+        backup = OrderedDict((k, np.array(v.data if isinstance(v, Tensor) else v, copy=True))
+                             for k, v in model.state_dict().items())
         try:
             model.load_state_dict(self.model_state)
         except RuntimeError as e:
@@ -312,6 +308,17 @@ class Checkpoint:
                 f"resume: the checkpoint {self.path}{saved_from} does not fit this "
                 f"{type(model).__name__}; build the same model as the run that saved "
                 f"it.\n{e}") from None
+        try:
+            if optimizer is not None:
+                self._check_optimizer(optimizer)
+            if scheduler is not None and self.scheduler_state is not None \
+                    and self.scheduler_class != type(scheduler).__name__:
+                raise CheckpointError(
+                    f"resume: {self.path} was saved with the scheduler "
+                    f"{self.scheduler_class}, but a {type(scheduler).__name__} was passed")
+        except BaseException:
+            model.load_state_dict(backup)
+            raise
         if optimizer is not None and self.optimizer_state is not None:
             optimizer.load_state_dict(self.optimizer_state)
         if scheduler is not None and self.scheduler_state is not None:
@@ -330,7 +337,7 @@ class Checkpoint:
         groups = optimizer.param_groups
         saved = self.optimizer_state["param_groups"]
         if len(groups) != len(saved) or any(len(g["params"]) != len(s["params"])
-                                            for g, s in zip(groups, saved)):
+                                            for g, s in zip(groups, saved, strict=True)):
             raise CheckpointError(
                 f"resume: the optimizer state in {self.path} has parameter groups of sizes "
                 f"{[len(s['params']) for s in saved]}, this optimizer has "

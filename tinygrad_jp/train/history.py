@@ -168,7 +168,8 @@ class History:
         if per_iteration:
             writer.writerow(["iteration", "epoch", "loss"])
             for i, (loss, ep) in enumerate(zip(self.history["iter_loss"],
-                                               self.history["iter_epoch"]), start=1):
+                                               self.history["iter_epoch"], strict=True),
+                                           start=1):
                 writer.writerow([i, ep, repr(loss)])
         else:
             keys = [k for k in self.history if k not in _ITER_KEYS and k != "epoch"]
@@ -194,7 +195,7 @@ def _same(a, b):
         x, y = a[k], b[k]
         if len(x) != len(y):
             return False
-        for u, v in zip(x, y):
+        for u, v in zip(x, y, strict=True):
             if u != v and not (isinstance(u, float) and isinstance(v, float)
                                and math.isnan(u) and math.isnan(v)):
                 return False

@@ -143,6 +143,17 @@ def test_interrupt_during_a_save_leaves_the_previous_checkpoint(tmp_path, monkey
     monkeypatch.setattr(optser, "save_file", real)
     _assert_same_run(reference, _train(4, ckdir=tmp_path, resume=tmp_path))
 
+    # With save_on_interrupt, the interrupted epoch-boundary save is redone at once.
+    other = tmp_path / "other"
+    calls["n"] = 0
+    monkeypatch.setattr(optser, "save_file", flaky)
+    with pytest.raises(TrainingInterrupted, match="after epoch 2/4"):
+        _train(4, ckdir=other)
+    assert sorted(os.listdir(other)) == ["ckpt-epoch0001", "ckpt-epoch0002", "latest"]
+    assert load_checkpoint(other).epoch == 2
+    monkeypatch.setattr(optser, "save_file", real)
+    _assert_same_run(reference, _train(4, ckdir=other, resume=other))
+
 
 def test_ctrl_c_during_a_step_is_delivered_after_the_step(tmp_path, reference):
     if signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
@@ -327,3 +338,23 @@ def test_leftover_temporary_directories_are_removed(tmp_path):
         callbacks=[ModelCheckpoint(tmp_path)])
     assert sorted(os.listdir(tmp_path)) == ["ckpt-epoch0001", "latest", "notes"]
     assert ckmod.list_checkpoints(str(tmp_path)) == ["ckpt-epoch0001"]
+
+
+def test_resume_with_another_batch_size(tmp_path):
+    with pytest.raises(TrainingInterrupted):
+        _train(3, ckdir=tmp_path / "mid", extra=[InterruptAt(9)])
+    x, y = make_data()
+    model, opt, sched, _, _ = make_run()
+    other_loader = DataLoader(TensorDataset(x, y), batch_size=32, shuffle=True)
+    with pytest.raises(CheckpointError, match=r"after batch 3 of an epoch of 6 batches.*"
+                                              r"has 3 batches per epoch"):
+        fit(model, loss_fn, opt, other_loader, epochs=3, scheduler=sched, progress=False,
+            resume=tmp_path / "mid")
+    _train(1, ckdir=tmp_path / "end")
+    model, opt, sched, _, valid = make_run()
+    with pytest.warns(UserWarning, match="6 batches per epoch, this train_loader has 3"):
+        h = fit(model, loss_fn, opt, other_loader, valid, epochs=2, scheduler=sched,
+                progress=False, resume=tmp_path / "end",
+                callbacks=[EarlyStopping(patience=10, restore_best_weights=True),
+                           GradientNormRecorder(model)])
+    assert len(h["iter_loss"]) == 6 + 3

@@ -264,8 +264,11 @@ def test_bad_arguments_fail_at_the_call():
     x, _ = make_data(16)
     with pytest.raises(TypeError, match=r"\(inputs, targets\).*TensorDataset"):
         fit(model, loss_fn, opt, DataLoader(TensorDataset(x), batch_size=8), progress=False)
-    with pytest.raises(ValueError, match="yielded no batches"):
+    with pytest.raises(ValueError, match="yielded no batches in epoch 1"):
         fit(model, loss_fn, opt, [], progress=False)
+    once = iter(list(train))
+    with pytest.raises(ValueError, match="in epoch 2 .*generator is used up"):
+        fit(model, loss_fn, opt, once, epochs=2, progress=False)
 
 
 def test_no_warnings_in_a_normal_run():

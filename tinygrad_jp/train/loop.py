@@ -11,7 +11,13 @@ import numpy as np
 from .. import random as _random
 from ..autograd import no_grad
 from .callbacks import CallbackList
-from .checkpoint import load_checkpoint, save_checkpoint, join_arrays, split_arrays
+from .checkpoint import (
+    CheckpointError,
+    join_arrays,
+    load_checkpoint,
+    save_checkpoint,
+    split_arrays,
+)
 from .history import History
 
 __all__ = ["fit", "evaluate", "Trainer", "accuracy", "NonFiniteLossError",
@@ -102,6 +108,13 @@ def _unpack(batch, where):
                     + (f" of length {len(batch)}" if isinstance(batch, (tuple, list)) else "")
                     + "; build it from a dataset with inputs and labels, e.g. "
                     "TensorDataset(x, y)")
+
+
+def _length(loader):
+    try:
+        return len(loader)
+    except TypeError:
+        return None
 
 
 def _batch_size(x):
@@ -332,6 +345,7 @@ class Trainer:
             "epoch_begin": None,
             "callbacks": cb_states,
             "metrics": [n for n, _ in self.metrics],
+            "train_batches": _length(self._train_loader),
         }
         if self.batches_done:
             state["epoch_begin"] = {"rng": self._rng_epoch_begin,
@@ -390,6 +404,16 @@ class Trainer:
             used.add(match)
             cb.load_state_dict(join_arrays(saved[match]["state"], ckpt.arrays,
                                            f"resume {ckpt.path}"))
+        saved_len, now_len = tstate.get("train_batches"), _length(self._train_loader)
+        if saved_len is not None and now_len is not None and saved_len != now_len:
+            if ckpt.batch:
+                raise CheckpointError(
+                    f"resume: {ckpt.path} stopped after batch {ckpt.batch} of an epoch of "
+                    f"{saved_len} batches, but this train_loader has {now_len} batches per "
+                    "epoch; use the same data and batch_size to continue mid-epoch")
+            warnings.warn(f"fit: the checkpoint's run had {saved_len} batches per epoch, "
+                          f"this train_loader has {now_len}; training continues, but not as "
+                          "the original run would have", UserWarning, stacklevel=4)
         if ckpt.batch:
             begin = tstate.get("epoch_begin")
             if not begin:
@@ -460,8 +484,12 @@ class Trainer:
             self._rng_epoch_begin = resume_state["rng"]
             self._loader_rng_epoch_begin = resume_state["loader_rng"]
             iterator = iter(self._train_loader)
-            for _ in range(self.batches_done):
-                next(iterator)
+            for done in range(self.batches_done):
+                if next(iterator, None) is None:
+                    raise CheckpointError(
+                        f"resume: the checkpoint is after batch {self.batches_done} of epoch "
+                        f"{epoch + 1}, but the train_loader ended after {done} batches; use "
+                        "the same data and batch_size")
             _random.set_rng_state(resume_state["rng_after"])
             self._set_loader_states(resume_state["loader_rng_after"])
             self._sums = {k: float(v) for k, v in resume_state["sums"].items()}
@@ -517,7 +545,9 @@ class Trainer:
                 bar.set_postfix(self._running(), refresh=False)
             self.callbacks.on_batch_end(batch_idx, batch_logs)
         if self._count == 0:
-            raise ValueError("fit: the train_loader yielded no batches")
+            raise ValueError(f"fit: the train_loader yielded no batches in epoch {epoch + 1} "
+                             "(a generator is used up after one pass: pass a DataLoader or "
+                             "a list of batches)")
 
         logs = {f"train_{k}": v / self._count for k, v in self._sums.items()}
         if self._val_loader is not None:

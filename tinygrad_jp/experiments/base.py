@@ -67,7 +67,8 @@ import numpy as np
 
 __all__ = ["Experiment", "Report", "Effect", "register", "get", "names", "registry",
            "run_experiment", "prepare_out_dir", "OutputExistsError", "Data", "load_data",
-           "train_classifier", "TrainResult", "rng", "plot_curve_grid", "set_threads_note"]
+           "train_classifier", "TrainResult", "accuracy", "rng", "plot_curve_grid",
+           "set_threads_note"]
 
 _REGISTRY: dict[str, "Experiment"] = {}
 
@@ -542,8 +543,6 @@ def train_classifier(model, optimizer, data: Data, iters, batch_size=100, eval_e
     ``grad_layers`` (``{name: parameter}``), the L2 norm of each parameter's gradient of
     that iteration. A loss that becomes NaN/inf stops the run (``diverged=True``).
     """
-    import tinygrad_jp as tg
-    from ..nn import functional as F
     g = rng(seed, 11)
     n = len(data.x_train)
     ev_train = np.arange(n) if eval_train_size is None or eval_train_size >= n else \
@@ -553,11 +552,42 @@ def train_classifier(model, optimizer, data: Data, iters, batch_size=100, eval_e
         np.sort(g.choice(m, eval_test_size, replace=False))
     x_ev_train, t_ev_train = data.x_train[ev_train], data.t_train[ev_train]
     x_ev_test, t_ev_test = data.x_test[ev_test], data.t_test[ev_test]
+    start = time.perf_counter()
+    model.train()
+    # A diverging run (too large a scale or learning rate) is a result, not an error: it
+    # is recorded as diverged, so NumPy's overflow warnings are not printed.
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        return _train_loop(model, optimizer, data, iters, batch_size, eval_every, g, n,
+                           x_ev_train, t_ev_train, x_ev_test, t_ev_test, grad_layers,
+                           loss_fn, start)
+
+
+def accuracy(model, x, t, batch_size=500):
+    """Fraction of correct argmax predictions of ``model`` on arrays ``x``, ``t`` (class
+    indices), in eval mode without a graph; the model's mode is restored."""
+    if hasattr(model, "accuracy"):
+        return model.accuracy(x, t, batch_size=batch_size)
+    import tinygrad_jp as tg
+    was = model.training
+    model.eval()
+    correct = 0
+    try:
+        with tg.no_grad():
+            for i in range(0, len(x), batch_size):
+                y = model(tg.Tensor(x[i:i + batch_size]))
+                correct += int((y.data.argmax(axis=1) == t[i:i + batch_size]).sum())
+    finally:
+        model.train(was)
+    return correct / max(len(x), 1)
+
+
+def _train_loop(model, optimizer, data, iters, batch_size, eval_every, g, n, x_ev_train,
+                t_ev_train, x_ev_test, t_ev_test, grad_layers, loss_fn, start):
+    import tinygrad_jp as tg
+    from ..nn import functional as F
     steps, train_acc, test_acc, losses = [], [], [], []
     grad_norms = {k: [] for k in (grad_layers or {})}
     diverged = False
-    start = time.perf_counter()
-    model.train()
     for i in range(1, iters + 1):
         idx = g.integers(0, n, batch_size)
         x = tg.Tensor(data.x_train[idx])
@@ -583,8 +613,8 @@ def train_classifier(model, optimizer, data: Data, iters, batch_size=100, eval_e
             optimizer.step()
         if record or diverged:
             steps.append(i)
-            train_acc.append(model.accuracy(x_ev_train, t_ev_train, batch_size=500))
-            test_acc.append(model.accuracy(x_ev_test, t_ev_test, batch_size=500))
+            train_acc.append(accuracy(model, x_ev_train, t_ev_train))
+            test_acc.append(accuracy(model, x_ev_test, t_ev_test))
             model.train()
         if diverged:
             break

@@ -17,11 +17,12 @@ format, through the ``safetensors`` package's NumPy API.
 import json
 import os
 import struct
-import tempfile
 import zlib
 from collections import OrderedDict
 
 import numpy as np
+
+from ._io import atomic_path
 
 from .tensor import Tensor
 
@@ -92,25 +93,8 @@ def save(obj, path, metadata=None):
     header[_CRC_KEY] = _crc32(arrays)
 
     from safetensors.numpy import save_file
-    path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(directory):
-        raise FileNotFoundError(f"save: directory {directory!r} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp",
-                               dir=directory)
-    os.close(fd)
-    try:
+    with atomic_path(path) as tmp:
         save_file(dict(arrays), tmp, metadata=header)
-        with open(tmp, "rb+") as f:
-            os.fsync(f.fileno())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def _read_header(path):

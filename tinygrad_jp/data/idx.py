@@ -13,6 +13,8 @@ import zlib
 
 import numpy as np
 
+from .._io import atomic_path
+
 __all__ = ["IDXFormatError", "read_idx", "write_idx", "parse_idx"]
 
 # type code -> big-endian dtype (from the format's definition by LeCun et al.)
@@ -112,8 +114,7 @@ def write_idx(path, array, compresslevel=9):
     head = bytes([0, 0, code, array.ndim]) + struct.pack(f">{array.ndim}I", *array.shape)
     body = np.ascontiguousarray(array, dtype=_CODE_TO_DTYPE[code]).tobytes()
     path = os.fspath(path)
-    tmp = f"{path}.tmp-{os.getpid()}"
-    try:
+    with atomic_path(path) as tmp:
         if path.endswith(".gz"):
             with open(tmp, "wb") as raw, gzip.GzipFile(filename="", mode="wb", fileobj=raw,
                                                        compresslevel=compresslevel, mtime=0) as f:
@@ -123,8 +124,4 @@ def write_idx(path, array, compresslevel=9):
             with open(tmp, "wb") as f:
                 f.write(head)
                 f.write(body)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
     return path

@@ -21,10 +21,10 @@ wherever it likes; a scheduler's ``state_dict()`` is already plain JSON.
 import json
 import math
 import os
-import tempfile
 
 import numpy as np
 
+from .._io import atomic_write_bytes
 from ..tensor import Tensor
 
 __all__ = ["flatten_state_dict", "unflatten_state_dict", "save_file", "load_file"]
@@ -108,19 +108,7 @@ def save_file(state_dict, path):
 
     arrays, meta = flatten_state_dict(state_dict)
     blob = save(arrays, metadata={_META_KEY: _dumps(meta)})
-    path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".safetensors")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(blob)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
+    atomic_write_bytes(path, blob)
 
 
 def load_file(path):

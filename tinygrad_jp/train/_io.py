@@ -2,41 +2,13 @@
 import hashlib
 import json
 import math
-import os
-import tempfile
 
 import numpy as np
 
+from .._io import atomic_write_bytes, atomic_write_text
+
 __all__ = ["atomic_write_bytes", "atomic_write_text", "atomic_write_json", "sha256_file",
            "to_jsonable"]
-
-
-def atomic_write_bytes(path, data):
-    """Write ``data`` to ``path`` through a temporary file in the same directory, flushed
-    to disk and renamed over the target, so a reader sees the old file or the new one,
-    never half of one."""
-    path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp",
-                               dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
-def atomic_write_text(path, text):
-    """:func:`atomic_write_bytes` for UTF-8 text."""
-    atomic_write_bytes(path, text.encode("utf-8"))
 
 
 def to_jsonable(value):

@@ -34,12 +34,12 @@ cluster per module and ``max_depth`` can fold a module's inside into a single bo
 import html
 import math
 import os
-import tempfile
 import weakref
 
 import graphviz
 import numpy as np
 
+from .._io import atomic_write_bytes
 from ..autograd import Function
 from ..autograd import grad as _autograd_grad
 from ..tensor import Tensor
@@ -1124,20 +1124,7 @@ def save(graph, path, format=None, dpi=None, **draw_kwargs):
             data = graphviz.Digraph.pipe(g, format=fmt)
         except graphviz.ExecutableNotFound as e:
             raise _not_found("save", e) from None
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix="." + fmt)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        # mkstemp makes the file private (0600); give it the usual permissions
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
+    atomic_write_bytes(path, data)
     return path
 
 

@@ -4,7 +4,9 @@ import contextlib
 import os
 import tempfile
 
-__all__ = ["atomic_path", "atomic_write_bytes", "atomic_write_text"]
+import numpy as np
+
+__all__ = ["atomic_path", "atomic_write_bytes", "atomic_write_text", "to_jsonable"]
 
 
 @contextlib.contextmanager
@@ -45,3 +47,20 @@ def atomic_write_bytes(path, data):
 def atomic_write_text(path, text):
     """:func:`atomic_write_bytes` for UTF-8 text."""
     atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def to_jsonable(value):
+    """``value`` with NumPy scalars, tuples and small arrays turned into JSON types."""
+    if isinstance(value, (bool, int, str, type(None))):
+        return value
+    if isinstance(value, float):
+        return value
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, (list, tuple)):
+        return [to_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    raise TypeError(f"cannot store a value of type {type(value).__name__} as JSON: {value!r}")

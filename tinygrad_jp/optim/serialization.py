@@ -24,7 +24,7 @@ import os
 
 import numpy as np
 
-from .._io import atomic_write_bytes
+from .._io import atomic_write_bytes, to_jsonable
 from ..tensor import Tensor
 
 __all__ = ["flatten_state_dict", "unflatten_state_dict", "save_file", "load_file"]
@@ -34,18 +34,11 @@ _META_KEY = "tinygrad_jp.optim"
 
 
 def _jsonable(value, where):
-    if isinstance(value, (bool, int, str, type(None))):
-        return value
-    if isinstance(value, float):
-        return value
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v, where) for v in value]
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v, where) for k, v in value.items()}
-    raise TypeError(f"flatten_state_dict: {where} has a value of type "
-                    f"{type(value).__name__} that cannot be stored as JSON")
+    try:
+        return to_jsonable(value)
+    except TypeError:
+        raise TypeError(f"flatten_state_dict: {where} has a value of type "
+                        f"{type(value).__name__} that cannot be stored as JSON") from None
 
 
 def flatten_state_dict(state_dict):

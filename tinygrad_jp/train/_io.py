@@ -3,29 +3,11 @@ import hashlib
 import json
 import math
 
-import numpy as np
 
-from .._io import atomic_write_bytes, atomic_write_text
+from .._io import atomic_write_bytes, atomic_write_text, to_jsonable
 
 __all__ = ["atomic_write_bytes", "atomic_write_text", "atomic_write_json", "sha256_file",
            "to_jsonable"]
-
-
-def to_jsonable(value):
-    """``value`` with NumPy scalars, tuples and small arrays turned into JSON types."""
-    if isinstance(value, (bool, int, str, type(None))):
-        return value
-    if isinstance(value, float):
-        return value
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    if isinstance(value, (list, tuple)):
-        return [to_jsonable(v) for v in value]
-    if isinstance(value, dict):
-        return {str(k): to_jsonable(v) for k, v in value.items()}
-    raise TypeError(f"cannot store a value of type {type(value).__name__} as JSON: {value!r}")
 
 
 def atomic_write_json(path, obj):

@@ -80,11 +80,113 @@ class _Geometry:
                 and self.ow * self.sw == self.wp)
 
     def index_dtype(self):
-        return np.int8 if self.kh * self.kw <= 127 else np.int32
+        return np.dtype(np.int8 if self.kh * self.kw <= 127 else np.int32)
+
+
+class _Tiles:
+    """Physical-order views of exactly tiled windows (kernel == stride, no padding).
+
+    Work happens on the array in its memory order, (N, H, W, C) for channels-last data
+    and (N, C, H, W) otherwise, so every temporary shares one layout and every pass is
+    a contiguous sweep.
+    """
+
+    def __init__(self, g, channels_last):
+        self.g, self.cl = g, channels_last
+
+    def phys(self, a):
+        """The array in memory order (a view)."""
+        return a.transpose(0, 2, 3, 1) if self.cl else a
+
+    def logical(self, a):
+        return a.transpose(0, 3, 1, 2) if self.cl else a
+
+    def windows(self, a):
+        """6-D view of a physical array, raising rather than silently copying."""
+        g = self.g
+        n = a.shape[0]
+        v = a.view()
+        if self.cl:
+            v.shape = (n, g.oh, g.kh, g.ow, g.kw, a.shape[3])
+        else:
+            v.shape = (n, a.shape[1], g.oh, g.kh, g.ow, g.kw)
+        return v
+
+    def col(self, v, j):
+        """Kernel column j of the windows: (N, OH, kh, OW, C) or (N, C, OH, kh, OW)."""
+        return v[:, :, :, :, j, :] if self.cl else v[..., j]
+
+    def row(self, b, i):
+        """Kernel row i of a column-reduced array: (N, OH, OW, C) or (N, C, OH, OW)."""
+        return b[:, :, i] if self.cl else b[:, :, :, i]
+
+    def cell(self, v, i, j):
+        return v[:, :, i, :, j, :] if self.cl else v[:, :, :, i, :, j]
+
+
+def _select(won, a, b):
+    """``a`` where ``won`` else ``b`` for small int / bool arrays (np.where is several
+    times slower than these whole-array ops)."""
+    if a.dtype == np.bool_ and b.dtype == np.bool_:
+        return (won & a) | (b & ~won)
+    return b + won * (a - b)
+
+
+def _tiled_max(x, g, need_index):
+    """Max over non-overlapping windows: a tournament along kw, then along kh.
+
+    Strict comparisons and this order (columns inside a row first, then rows) make the
+    winner the first maximum in row-major window order, PyTorch's tie rule.
+    """
+    tiles = _Tiles(g, is_channels_last(x))
+    v = tiles.windows(tiles.phys(x))
+    dt = g.index_dtype()
+    best = tiles.col(v, 0).copy()
+    col = None                       # winning column so far (bool while kw == 2)
+    for j in range(1, g.kw):
+        cand = tiles.col(v, j)
+        if need_index:
+            won = np.greater(cand, best)
+            col = won if col is None else _select(won, np.asarray(j, dt),
+                                                  col.astype(dt, copy=False))
+        np.maximum(best, cand, out=best)
+    out = tiles.row(best, 0).copy()
+    idx = None
+    if need_index:
+        row = None
+        pick = None if col is None else tiles.row(col, 0)
+        for i in range(1, g.kh):
+            cand = tiles.row(best, i)
+            won = np.greater(cand, out)
+            row = won if row is None else _select(won, np.asarray(i, dt),
+                                                  row.astype(dt, copy=False))
+            if pick is not None:
+                pick = _select(won, tiles.row(col, i), pick)
+            np.maximum(out, cand, out=out)
+        if row is None:
+            idx = np.zeros(out.shape, dt) if pick is None else pick.astype(dt)
+        else:
+            idx = row.astype(dt) * dt.type(g.kw) if g.kw > 1 else row.astype(dt)
+            if pick is not None:
+                idx += pick
+        idx = tiles.logical(idx)
+    else:
+        for i in range(1, g.kh):
+            np.maximum(out, tiles.row(best, i), out=out)
+    return tiles.logical(out), idx
+
+
+def _like(ref, a):
+    """``a`` copied into the memory layout of ``ref``."""
+    out = empty_like_layout(a.shape, ref, a.dtype)
+    np.copyto(out, a)
+    return out
 
 
 def max_pool_forward(x, g, need_index):
     """Window maxima of array ``x`` and, if asked, the winning position of each window."""
+    if g.tiles_exactly() and not g.framed:
+        return _tiled_max(x, g, need_index)
     xp = g.frame(x, -np.inf)
     out = empty_like_layout(g.out_shape, x)
     idx = None
@@ -98,8 +200,10 @@ def max_pool_forward(x, g, need_index):
             continue
         if idx is not None:
             # strictly greater: on ties the first position keeps the gradient
-            np.copyto(idx, np.asarray(p, idx.dtype), where=np.greater(window, out))
+            idx = _select(np.greater(window, out), np.asarray(p, idx.dtype), idx)
         np.maximum(out, window, out=out)
+    if idx is not None and is_channels_last(out) and not is_channels_last(idx):
+        idx = _like(out, idx)
     return out, idx
 
 
@@ -139,11 +243,16 @@ class MaxPoolScatter(Function):
             dxp = np.empty((n, g.hp, g.wp, c), gd.dtype).transpose(0, 3, 1, 2)
         else:
             dxp = np.empty(frame_shape, gd.dtype)
+        if is_channels_last(idx) != is_channels_last(gd):
+            gd = _like(idx, gd)          # one copy, so every pass below is contiguous
         exact = g.tiles_exactly()
-        if exact:
-            # every frame element belongs to exactly one window: write, no zero-fill
-            for p, rs, cs in g.positions():
-                np.multiply(gd, idx == p, out=dxp[:, :, rs, cs])
+        if exact and not g.framed:
+            # every input element belongs to exactly one window: write, no zero-fill
+            tiles = _Tiles(g, is_channels_last(dxp))
+            view = tiles.windows(tiles.phys(dxp))
+            gp, ip = tiles.phys(gd), tiles.phys(idx)
+            for p in range(g.kh * g.kw):
+                np.multiply(gp, ip == p, out=tiles.cell(view, p // g.kw, p % g.kw))
         else:
             dxp.fill(0)
             for p, rs, cs in g.positions():

@@ -19,7 +19,6 @@ import json
 import os
 import signal
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -37,8 +36,6 @@ DEFAULT_LR = {"sgd": 0.1, "momentum": 0.01, "adagrad": 0.01, "rmsprop": 0.001,
 # Smallest input side each model accepts (the ImageNet layouts shrink the image a lot).
 MIN_SIDE = {"alexnet": 63, "vgg16": 32, "resnet18": 32, "lenet": 28, "simple_cnn": 6,
             "deep_cnn": 8, "mlp": 1, "resnet20": 4}
-CHECKPOINT = "checkpoint.safetensors"
-_META_KEY = "tinygrad_jp.cli.train"
 
 
 class CLIError(Exception):
@@ -373,67 +370,60 @@ def _save_graph(model, input_size, path, max_depth=None):
                      f"{path}`)")
 
 
-def _history_csv(history):
-    keys = list(history)
-    n = max((len(v) for v in history.values()), default=0)
-    lines = [",".join(keys)]
-    for i in range(n):
-        lines.append(",".join(f"{history[k][i]:.6g}" if i < len(history[k]) else ""
-                              for k in keys))
-    return "\n".join(lines) + "\n"
-
-
-def _evaluate(model, loader):
-    import tinygrad_jp as tg
-    from .nn import functional as F
-    model.eval()
-    total, correct, loss_sum = 0, 0, 0.0
-    with tg.no_grad():
-        for x, t in loader:
-            y = model(x)
-            loss_sum += float(F.cross_entropy(y, t).item()) * len(t)
-            correct += int((y.data.argmax(axis=1) == t.data).sum())
-            total += len(t)
-    model.train()
-    return loss_sum / total, correct / total
-
-
 # ------------------------------------------------------------------------------- train
-def _save_checkpoint(out, model, opt, state):
-    from .optim.serialization import flatten_state_dict
-    from .serialization import save
-    arrays = {f"model.{k}": v for k, v in model.state_dict().items()}
-    opt_arrays, opt_meta = flatten_state_dict(opt.state_dict())
-    arrays.update({f"optimizer.{k}": v for k, v in opt_arrays.items()})
-    meta = dict(state, optimizer_meta=opt_meta)
-    save(arrays, out / CHECKPOINT, metadata={_META_KEY: json.dumps(meta)})
+_RUN_FILE = "run.json"
+_CKPT_DIR = "checkpoints"
+# Arguments that must match when a run is resumed (they decide the model, its data and
+# the optimizer's state layout).
+_RESUME_KEYS = ("model", "dataset", "resize", "optimizer", "smoke")
 
 
-def _load_checkpoint(out):
-    from .optim.serialization import unflatten_state_dict
-    from .serialization import load
-    path = out / CHECKPOINT
-    if not path.is_file():
-        _fail(f"--resume: there is no {CHECKPOINT} in {out}; train without --resume first "
-              "(or point --out at the folder of the run to continue)")
-    arrays, meta = load(path, with_metadata=True)
-    if _META_KEY not in meta:
-        _fail(f"--resume: {path} was not written by `tinygrad-jp train`")
-    state = json.loads(meta[_META_KEY])
-    model_sd = {k[len("model."):]: v for k, v in arrays.items() if k.startswith("model.")}
-    opt_arrays = {k[len("optimizer."):]: v.data for k, v in arrays.items()
-                  if k.startswith("optimizer.")}
-    opt_sd = unflatten_state_dict(opt_arrays, state.pop("optimizer_meta"))
-    return state, model_sd, opt_sd
+def _resume_command(args, out):
+    parts = ["tinygrad-jp train", f"--model {args.model}", f"--dataset {args.dataset}",
+             f"--optimizer {args.optimizer}"]
+    if args.lr is not None:
+        parts.append(f"--lr {args.lr:g}")
+    parts.append(f"--epochs {args.epochs}")
+    if args.batch_size != 100:
+        parts.append(f"--batch-size {args.batch_size}")
+    if args.weight_decay:
+        parts.append(f"--weight-decay {args.weight_decay:g}")
+    if args.augment:
+        parts.append("--augment")
+    if args.resize:
+        parts.append(f"--resize {args.resize}")
+    if args.smoke:
+        parts.append("--smoke")
+    parts += [f"--out {out}", "--resume"]
+    return " ".join(parts)
+
+
+def _check_resume(args, out):
+    run_file = out / _RUN_FILE
+    ckpt = out / _CKPT_DIR
+    if not run_file.is_file() or not ckpt.is_dir():
+        _fail(f"--resume: {out} holds no run of `tinygrad-jp train` to continue (no "
+              f"{_RUN_FILE} and {_CKPT_DIR}/); train without --resume first, or point --out "
+              "at the folder of the run to continue")
+    saved = json.loads(run_file.read_text(encoding="utf-8"))
+    for key in _RESUME_KEYS:
+        if saved.get(key) != getattr(args, key):
+            flag = f"--{key.replace('_', '-')}"
+            now, then = getattr(args, key), saved.get(key)
+            _fail(f"--resume: the run in {out} was trained with {flag} {then}, not {now}; "
+                  f"resume with the same {flag} (its checkpoint holds a {saved.get('model')} "
+                  f"trained by {saved.get('optimizer')}), or start a new run in another "
+                  "--out folder")
+    return saved
 
 
 def cmd_train(args):
-    """``tinygrad-jp train``."""
+    """``tinygrad-jp train``: build, train with :func:`tinygrad_jp.train.fit` (progress bar,
+    checkpoints that survive Ctrl-C, exact resume) and write the results."""
     import tinygrad_jp as tg
-    from . import nn, viz
+    from . import nn, train, viz
     from .data import DataLoader
     from .experiments.base import OutputExistsError, prepare_out_dir
-    from .nn import functional as F
 
     if args.epochs < 1:
         _fail(f"--epochs must be >= 1, got {args.epochs}")
@@ -442,24 +432,17 @@ def cmd_train(args):
     if args.resize is not None and args.resize < 1:
         _fail(f"--resize must be a positive size, got {args.resize}")
     out = Path(args.out or f"runs/train-{args.model}")
-    state = None
     if args.resume:
-        state, model_sd, opt_sd = _load_checkpoint(out)
-        saved = state["args"]
-        for key in ("model", "dataset", "resize"):
-            if saved.get(key) != getattr(args, key):
-                _fail(f"--resume: the checkpoint in {out} was trained with --{key} "
-                      f"{saved.get(key)}, not {getattr(args, key)}; resume with the same "
-                      f"--{key}, or start a new run in another --out folder")
+        _check_resume(args, out)
     else:
         try:
             prepare_out_dir(out, args.force)
         except OutputExistsError as e:
             _fail(f"{e} (or --resume to continue the run there)")
 
-    tg.manual_seed(args.seed)
     train_ds, test_ds = load_dataset(args.dataset, smoke=args.smoke)
     shape = tuple(train_ds.data.shape[1:])
+    tg.manual_seed(args.seed)
     model = build_model(args.model, shape, len(train_ds.classes) or 10, args.resize)
     opt = build_optimizer(args.optimizer, model.parameters(), args.lr, args.weight_decay)
     size = args.resize or shape[1]
@@ -475,105 +458,72 @@ def cmd_train(args):
                               transform=train_tf)
     test_loader = DataLoader(test_ds, batch_size=max(args.batch_size, 200), transform=resize)
 
-    history = {"epoch": [], "train_loss": [], "train_acc": [], "test_loss": [],
-               "test_acc": [], "seconds": []}
-    start_epoch = 1
-    if state is not None:
-        model.load_state_dict(model_sd)
-        try:
-            opt.load_state_dict(opt_sd)
-        except (ValueError, RuntimeError, KeyError) as e:
-            _fail(f"--resume: the checkpoint's optimizer state does not fit --optimizer "
-                  f"{args.optimizer} ({e}); resume with --optimizer "
-                  f"{state['args'].get('optimizer')}")
-        history = state["history"]
-        start_epoch = state["epoch"] + 1
-        from .random import set_rng_state
-        set_rng_state(state["rng"])
-        print(f"resuming {args.model} from epoch {state['epoch']} in {out}")
-        if start_epoch > args.epochs:
-            print(f"the checkpoint already has {state['epoch']} epochs; pass --epochs "
-                  f"{state['epoch'] + 1} or more to train further")
-
     summary = nn.summary(model, input_size)
     _write_text(out / "summary.txt", str(summary) + "\n")
     _, graph_msg = _save_graph(model, input_size, out / "graph.svg", max_depth=1)
+    if not args.resume:
+        run = {k: getattr(args, k) for k in ("model", "dataset", "optimizer", "lr",
+                                             "batch_size", "weight_decay", "augment",
+                                             "resize", "seed", "smoke")}
+        run["lr_used"] = opt.param_groups[0]["lr"]
+        _write_text(out / _RUN_FILE, json.dumps(run, indent=2) + "\n")
     print(f"{args.model} on {args.dataset}: {summary.total_params:,} parameters, "
-          f"{len(train_ds):,} training / {len(test_ds):,} test images, "
-          f"optimizer {args.optimizer} (lr {opt.param_groups[0]['lr']:g})")
+          f"{len(train_ds):,} training / {len(test_ds):,} test images, optimizer "
+          f"{args.optimizer} (lr {opt.param_groups[0]['lr']:g})"
+          + (f"; resuming from {out / _CKPT_DIR}" if args.resume else ""))
 
-    saved_args = {k: getattr(args, k) for k in ("model", "dataset", "optimizer", "lr",
-                                                 "batch_size", "weight_decay", "augment",
-                                                 "resize", "seed", "smoke")}
-    resume_cmd = ("tinygrad-jp train " + " ".join(
-        f"--{k.replace('_', '-')} {v}" for k, v in saved_args.items()
-        if v not in (None, False, True) and k != "smoke")
-        + (" --augment" if args.augment else "") + (" --smoke" if args.smoke else "")
-        + f" --epochs {args.epochs} --out {out} --resume")
-
-    from tqdm.auto import tqdm
-    epoch = start_epoch - 1
+    checkpoint = train.ModelCheckpoint(out / _CKPT_DIR)
+    callbacks = [checkpoint]
+    if not sys.stderr.isatty():
+        # No progress bar off a terminal (fit shows it only there): one line per epoch.
+        def epoch_line(epoch, logs):
+            print(f"epoch {epoch + 1}/{args.epochs}: train loss {logs['train_loss']:.4f} "
+                  f"acc {logs['train_acc']:.4f} | test loss {logs['val_loss']:.4f} acc "
+                  f"{logs['val_acc']:.4f}", flush=True)
+        callbacks.append(train.LambdaCallback(on_epoch_end=epoch_line))
     try:
-        for epoch in range(start_epoch, args.epochs + 1):
-            t0 = time.perf_counter()
-            model.train()
-            loss_sum, correct, seen = 0.0, 0, 0
-            bar = tqdm(train_loader, desc=f"epoch {epoch}/{args.epochs}", unit="batch",
-                       leave=True, disable=None, dynamic_ncols=True)
-            for x, t in bar:
-                opt.zero_grad()
-                y = model(x)
-                loss = F.cross_entropy(y, t)
-                loss.backward()
-                opt.step()
-                value = float(loss.item())
-                if not np.isfinite(value):
-                    _fail(f"the loss became {value} at epoch {epoch}: training diverged; try "
-                          "a smaller --lr")
-                loss_sum += value * len(t)
-                correct += int((y.data.argmax(axis=1) == t.data).sum())
-                seen += len(t)
-                bar.set_postfix(loss=f"{loss_sum / seen:.4f}", acc=f"{correct / seen:.3f}")
-            bar.close()
-            test_loss, test_acc = _evaluate(model, test_loader)
-            history["epoch"].append(epoch)
-            history["train_loss"].append(loss_sum / seen)
-            history["train_acc"].append(correct / seen)
-            history["test_loss"].append(test_loss)
-            history["test_acc"].append(test_acc)
-            history["seconds"].append(time.perf_counter() - t0)
-            print(f"epoch {epoch}: train loss {loss_sum / seen:.4f} acc {correct / seen:.4f} | "
-                  f"test loss {test_loss:.4f} acc {test_acc:.4f} "
-                  f"({history['seconds'][-1]:.1f} s)")
-            from .random import get_rng_state
-            _save_checkpoint(out, model, opt, {"args": saved_args, "epoch": epoch,
-                                               "history": history, "rng": get_rng_state()})
-    except KeyboardInterrupt:
-        last = history["epoch"][-1] if history["epoch"] else None
-        print()
-        if last is None:
-            print(f"interrupted during epoch {epoch}, before any checkpoint was written; "
-                  "nothing to resume.", file=sys.stderr)
+        history = train.fit(model, nn.CrossEntropyLoss(), opt, train_loader, test_loader,
+                            epochs=args.epochs, callbacks=callbacks,
+                            resume=(out / _CKPT_DIR) if args.resume else None,
+                            seed=None if args.resume else args.seed)
+    except train.TrainingInterrupted as e:
+        where = e.checkpoint or checkpoint.last_path
+        print(file=sys.stderr)
+        if where:
+            print(f"interrupted after {e.epoch} complete epoch(s) and {e.batch} batch(es); "
+                  f"the checkpoint is in {where}.\nresume with:\n  "
+                  f"{_resume_command(args, out)}", file=sys.stderr)
         else:
-            print(f"interrupted during epoch {epoch}; the last checkpoint (epoch {last}) is "
-                  f"{out / CHECKPOINT}.\nresume with:\n  {resume_cmd}", file=sys.stderr)
+            print("interrupted before anything could be saved; nothing to resume.",
+                  file=sys.stderr)
         return 130
+    except train.NonFiniteLossError as e:
+        _fail(f"{e}\nThe training diverged: try a smaller --lr (it was "
+              f"{opt.param_groups[0]['lr']:g}).")
+    except train.CheckpointError as e:
+        _fail(f"--resume: {e}")
 
-    from .serialization import save
-    save(model, out / "model.safetensors",
-         metadata={"model": args.model, "dataset": args.dataset,
-                   "epochs": str(history["epoch"][-1] if history["epoch"] else 0)})
-    _write_text(out / "history.json", json.dumps(history, indent=2) + "\n")
-    _write_text(out / "history.csv", _history_csv(history))
-    if history["epoch"]:
-        viz.plot_history({k: history[k] for k in ("train_acc", "test_acc", "train_loss",
-                                                  "test_loss")},
+    tg.save(model, out / "model.safetensors",
+            metadata={"model": args.model, "dataset": args.dataset,
+                      "epochs": str(len(history["epoch"]))})
+    history.to_json(out / "history.json")
+    history.to_csv(out / "history.csv")
+    if len(history["epoch"]):
+        viz.plot_history({"train_acc": history["train_acc"], "test_acc": history["val_acc"],
+                          "train_loss": history["train_loss"],
+                          "test_loss": history["val_loss"]},
                          title=f"{args.model} on {args.dataset}", path=out / "curves.png")
-        print(f"test accuracy: {history['test_acc'][-1]:.4f}")
+        print(f"epochs: {len(history['epoch'])}; train loss {history['train_loss'][-1]:.4f}, "
+              f"train accuracy {history['train_acc'][-1]:.4f}")
+        print(f"test accuracy: {history['val_acc'][-1]:.4f}")
     print(graph_msg)
-    print(f"wrote {out}/: model.safetensors, {CHECKPOINT}, history.json, history.csv, "
-          "curves.png, summary.txt, graph")
+    print(f"wrote {out}/: model.safetensors, history.json, history.csv, curves.png, "
+          f"summary.txt, {Path(_save_graph_name(out)).name}, {_CKPT_DIR}/")
     return 0
+
+
+def _save_graph_name(out):
+    return out / "graph.svg" if (out / "graph.svg").exists() else out / "graph.dot"
 
 
 # ------------------------------------------------------------------------------- graph

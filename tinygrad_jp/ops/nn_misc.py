@@ -40,6 +40,38 @@ class Linear(Function):
         return (gx, gw, gb) if self.has_bias else (gx, gw)
 
 
+class Relu(Function):
+    """max(x, 0) in one pass; the gradient at 0 is 0, as in PyTorch.
+
+    Nothing extra is kept for backward: the mask is recomputed from the output,
+    which the next layer holds anyway (and under ``no_grad`` nothing is kept at all).
+    """
+
+    def forward(self, x):
+        out = np.maximum(x.data, 0)
+        self.save_for_backward(out)
+        return out
+
+    @property
+    def name(self):
+        return "ReluBackward"
+
+    def backward(self, grad):
+        return MaskMul.apply(grad, mask=self.saved[0] > 0)
+
+
+class MaskMul(Function):
+    """``grad`` where ``mask`` else 0 (ReLU's backward); linear, so its own backward
+    is the same op."""
+
+    def forward(self, g, mask):
+        self.mask = mask
+        return np.multiply(g.data, mask, dtype=g.data.dtype)
+
+    def backward(self, grad):
+        return MaskMul.apply(grad, mask=self.mask)
+
+
 class LeakyRelu(Function):
     """x where x > 0, else slope·x; the gradient at 0 is the slope, as in PyTorch."""
 

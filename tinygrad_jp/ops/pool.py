@@ -141,28 +141,40 @@ def _tiled_max(x, g, need_index):
     tiles = _Tiles(g, is_channels_last(x))
     v = tiles.windows(tiles.phys(x))
     dt = g.index_dtype()
-    best = tiles.col(v, 0).copy()
     col = None                       # winning column so far (bool while kw == 2)
-    for j in range(1, g.kw):
+    if g.kw == 1:
+        best = tiles.col(v, 0)
+    else:
+        first = tiles.col(v, 0)
+        cand = tiles.col(v, 1)
+        if need_index:
+            col = np.greater(cand, first)
+        best = np.maximum(first, cand)
+    for j in range(2, g.kw):
         cand = tiles.col(v, j)
         if need_index:
             won = np.greater(cand, best)
-            col = won if col is None else _select(won, np.asarray(j, dt),
-                                                  col.astype(dt, copy=False))
+            col = _select(won, np.asarray(j, dt), col.astype(dt, copy=False))
         np.maximum(best, cand, out=best)
-    out = tiles.row(best, 0).copy()
+    if g.kh == 1:
+        out = tiles.row(best, 0).copy()
+    else:
+        out = np.maximum(tiles.row(best, 0), tiles.row(best, 1))
     idx = None
     if need_index:
         row = None
         pick = None if col is None else tiles.row(col, 0)
+        running = tiles.row(best, 0)
         for i in range(1, g.kh):
             cand = tiles.row(best, i)
-            won = np.greater(cand, out)
+            won = np.greater(cand, running)
             row = won if row is None else _select(won, np.asarray(i, dt),
                                                   row.astype(dt, copy=False))
             if pick is not None:
                 pick = _select(won, tiles.row(col, i), pick)
-            np.maximum(out, cand, out=out)
+            if i >= 2:
+                np.maximum(out, cand, out=out)
+            running = out
         if row is None:
             idx = np.zeros(out.shape, dt) if pick is None else pick.astype(dt)
         else:
@@ -171,7 +183,7 @@ def _tiled_max(x, g, need_index):
                 idx += pick
         idx = tiles.logical(idx)
     else:
-        for i in range(1, g.kh):
+        for i in range(2, g.kh):
             np.maximum(out, tiles.row(best, i), out=out)
     return tiles.logical(out), idx
 

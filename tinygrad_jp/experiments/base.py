@@ -68,7 +68,7 @@ import numpy as np
 __all__ = ["Experiment", "Report", "Effect", "register", "get", "names", "registry",
            "run_experiment", "prepare_out_dir", "OutputExistsError", "Data", "load_data",
            "train_classifier", "TrainResult", "accuracy", "rng", "plot_curve_grid",
-           "set_threads_note"]
+           "set_threads_note", "check_report"]
 
 _REGISTRY: dict[str, "Experiment"] = {}
 
@@ -430,6 +430,34 @@ def set_threads_note(report):
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         if os.environ.get(var):
             report.setting(var, os.environ[var])
+
+
+def check_report(out_dir) -> dict:
+    """Read the ``results.json`` of a finished experiment and check its ``report.md``:
+    every figure it links exists and is a non-empty PNG, and every figure in
+    ``results.json`` is linked. Returns the results dict; raises ``AssertionError``
+    naming what is wrong (used by the tests, handy after a long run)."""
+    import re
+    out = Path(out_dir)
+    report = out / "report.md"
+    results = out / "results.json"
+    assert report.is_file(), f"{report} is missing"
+    assert results.is_file(), f"{results} is missing"
+    data = json.loads(results.read_text(encoding="utf-8"))
+    text = report.read_text(encoding="utf-8")
+    links = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", text)
+    for link in links:
+        assert not Path(link).is_absolute(), f"report.md links {link} by an absolute path"
+        f = out / link
+        assert f.is_file(), f"report.md links {link}, which does not exist"
+        with open(f, "rb") as fh:
+            assert fh.read(8) == b"\x89PNG\r\n\x1a\n", f"{link} is not a PNG"
+    for fig in data.get("figures", []):
+        assert fig in links, f"{fig} is in results.json but not linked from report.md"
+    for e in data.get("effects", []):
+        mark = "**shown**" if e["shown"] else "**not shown**"
+        assert f"{e['claim']} — {mark}" in text, f"effect not stated in report.md: {e}"
+    return data
 
 
 # --------------------------------------------------------------------------------- data

@@ -1,0 +1,36 @@
+"""`tinygrad-jp experiment weight-init --smoke` end to end (default output folder)."""
+import os
+import subprocess
+import sys
+
+from tinygrad_jp.experiments import check_report
+
+
+def run_cli(cwd, *args):
+    # One BLAS thread: see test_vanishing_gradient.py.
+    env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MPLBACKEND="Agg")
+    return subprocess.run([sys.executable, "-m", "tinygrad_jp", *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_weight_init_smoke_in_the_default_folder(tmp_path):
+    p = run_cli(tmp_path, "experiment", "weight-init", "--smoke")
+    assert p.returncode == 0, p.stderr
+    out = tmp_path / "runs" / "weight-init"            # the default --out
+    data = check_report(out)
+    assert data["figures"] == ["histograms_sigmoid.png", "histograms_tanh.png",
+                               "histograms_relu.png", "zero_init_units.png"]
+    res = data["results"]
+    for act in ("sigmoid", "tanh", "relu"):
+        for init in ("std 1", "std 0.01", "Xavier", "He"):
+            assert len(res[f"{act}/{init}"]["layer_std"]) == 5
+    # The histograms need no training, so every effect is deterministic.
+    assert data["all_shown"], data["effects"]
+    assert res["zero_init/zero"]["distinct_units"] == 1
+    assert res["zero_init/Xavier"]["distinct_units"] == 100
+    relu_he = res["relu/He"]["layer_std"]
+    relu_xavier = res["relu/Xavier"]["layer_std"]
+    assert relu_xavier[4] < 0.5 * relu_xavier[0] and relu_he[4] > 0.6 * relu_he[0]
+    # A second run into the same folder is refused, and --force allows it.
+    again = run_cli(tmp_path, "experiment", "weight-init", "--smoke")
+    assert again.returncode == 2 and "--force" in again.stderr

@@ -33,6 +33,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from ..autograd import Function, is_grad_enabled
+from ..tensor import Tensor
 
 # A column matrix up to this size is kept for the weight gradient; a larger one is
 # rebuilt in backward (one strided copy), which keeps a deep network's peak memory low.
@@ -141,19 +142,27 @@ def _windows(xp, kh, kw, oh, ow, sh, sw, dh, dw):
                       (s0, s1 * sh, s2 * sw, s1 * dh, s2 * dw, s3), writeable=False)
 
 
-def im2col(x, kernel, stride, padding, dilation, out=None):
+def im2col(x, kernel, stride, padding, dilation, out=None, ones=False):
     """The column matrix (N·OH·OW, kh·kw·C) of ``x`` (N, C, H, W), channels fastest.
 
-    Written into ``out`` (an array of that shape) when given, else into a workspace.
+    With ``ones`` it has one more column of ones, so that a bias rides along in the
+    GEMM (and its gradient comes out of the weight-gradient GEMM) instead of costing
+    a pass over the output. Written into ``out`` when given, else into a workspace.
     """
     (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel, stride, padding, dilation
     n, c, h, w = x.shape
     oh, ow = out_size(h, kh, sh, ph, dh), out_size(w, kw, sw, pw, dw)
     xp = _padded_nhwc(x, ph, pw, "pad")
     view = _windows(xp, kh, kw, oh, ow, sh, sw, dh, dw)
+    k = kh * kw * c
     if out is None:
-        out = workspace("col", (n * oh * ow, kh * kw * c), x.dtype)
-    np.copyto(out.reshape(view.shape), view)
+        out = workspace("col1" if ones else "col", (n * oh * ow, k + ones), x.dtype)
+    body = out[:, :k] if ones else out
+    target = body.view()
+    target.shape = view.shape              # a view of the column block, never a copy
+    np.copyto(target, view)
+    if ones:
+        out[:, k] = 1
     return out
 
 
@@ -164,6 +173,14 @@ def _as_rows(g):
     if not gt.flags.c_contiguous:
         gt = np.ascontiguousarray(gt)
     return gt.reshape(n * oh * ow, f)
+
+
+def _weight_from_matrix(m, w_shape):
+    """(F, kh·kw·C) in im2col's column order → a C-contiguous (F, C, kh, kw) array."""
+    f, c, kh, kw = w_shape
+    if c == 1:
+        return np.ascontiguousarray(m).reshape(w_shape)
+    return np.ascontiguousarray(m.reshape(f, kh, kw, c).transpose(0, 3, 1, 2))
 
 
 def _weight_matrix(w):
@@ -228,10 +245,11 @@ def conv_forward(x, w, b, stride, padding, dilation, col_out=None):
     f, c, kh, kw = w.shape
     oh = out_size(x.shape[2], kh, stride[0], padding[0], dilation[0])
     ow = out_size(x.shape[3], kw, stride[1], padding[1], dilation[1])
-    col = im2col(x, (kh, kw), stride, padding, dilation, out=col_out)
-    out = np.matmul(col, _weight_matrix(w).T)
+    col = im2col(x, (kh, kw), stride, padding, dilation, out=col_out, ones=b is not None)
+    wm = _weight_matrix(w)
     if b is not None:
-        out += b
+        wm = np.concatenate([wm, b.reshape(f, 1)], axis=1)
+    out = np.matmul(col, wm.T)
     return out.reshape(n, oh, ow, f).transpose(0, 3, 1, 2), col
 
 
@@ -248,9 +266,9 @@ class Conv2d(Function):
             n = x.data.shape[0]
             oh = out_size(x.data.shape[2], kh, stride[0], padding[0], dilation[0])
             ow = out_size(x.data.shape[3], kw, stride[1], padding[1], dilation[1])
-            nbytes = n * oh * ow * kh * kw * c * x.data.itemsize
-            if nbytes <= COL_SAVE_BYTES:
-                keep_col = np.empty((n * oh * ow, kh * kw * c), x.data.dtype)
+            k = kh * kw * c + (b is not None)
+            if n * oh * ow * k * x.data.itemsize <= COL_SAVE_BYTES:
+                keep_col = np.empty((n * oh * ow, k), x.data.dtype)
         out, col = conv_forward(x.data, w.data, None if b is None else b.data,
                                 stride, padding, dilation, col_out=keep_col)
         self.save_for_backward(x, w, keep_col)
@@ -262,6 +280,14 @@ class Conv2d(Function):
         gx = gw = gb = None
         if need[0]:
             gx = ConvInputGrad.apply(grad, w, x_shape=self.x_shape, params=self.params)
+        k = col.shape[1] - 1 if self.has_bias and col is not None else None
+        if k is not None and need[1] and need[2] and not is_grad_enabled():
+            # one GEMM against the ones column gives both gradients
+            both = _as_rows(grad.data).T @ col                      # (F, K + 1)
+            gw = Tensor._wrap(_weight_from_matrix(both[:, :k], self.w_shape))
+            return gx, gw, Tensor._wrap(both[:, k].copy())
+        if k is not None:
+            col = col[:, :k]
         if need[1]:
             gw = ConvWeightGrad.apply(x, grad, w_shape=self.w_shape, params=self.params,
                                       col=col)
@@ -305,10 +331,7 @@ class ConvWeightGrad(Function):
         f, c, kh, kw = w_shape
         if col is None:
             col = im2col(x.data, (kh, kw), stride, padding, dilation)
-        dw = _as_rows(g.data).T @ col                      # (F, kh·kw·C)
-        if c == 1:
-            return dw.reshape(w_shape)
-        return np.ascontiguousarray(dw.reshape(f, kh, kw, c).transpose(0, 3, 1, 2))
+        return _weight_from_matrix(_as_rows(g.data).T @ col, w_shape)
 
     @property
     def name(self):

@@ -280,18 +280,25 @@ class Conv2d(Function):
         gx = gw = gb = None
         if need[0]:
             gx = ConvInputGrad.apply(grad, w, x_shape=self.x_shape, params=self.params)
-        k = col.shape[1] - 1 if self.has_bias and col is not None else None
-        if k is not None and need[1] and need[2] and not is_grad_enabled():
-            # one GEMM against the ones column gives both gradients
-            both = _as_rows(grad.data).T @ col                      # (F, K + 1)
+        want_bias = self.has_bias and need[2]
+        f, c, kh, kw = self.w_shape
+        k = kh * kw * c
+        if need[1] and not is_grad_enabled():
+            # plain backward: one GEMM against the (saved or rebuilt) columns gives the
+            # weight gradient and, through the ones column, the bias gradient
+            if col is None or (want_bias and col.shape[1] == k):
+                col = im2col(x.data, (kh, kw), *self.params, ones=want_bias)
+            both = _as_rows(grad.data).T @ col                      # (F, K [+ 1])
             gw = Tensor._wrap(_weight_from_matrix(both[:, :k], self.w_shape))
-            return gx, gw, Tensor._wrap(both[:, k].copy())
-        if k is not None:
+            if want_bias:
+                gb = Tensor._wrap(both[:, k].copy())
+            return (gx, gw, gb) if self.has_bias else (gx, gw)
+        if col is not None and col.shape[1] > k:
             col = col[:, :k]
         if need[1]:
             gw = ConvWeightGrad.apply(x, grad, w_shape=self.w_shape, params=self.params,
                                       col=col)
-        if self.has_bias and need[2]:
+        if want_bias:
             gb = grad.sum(dim=(0, 2, 3))
         return (gx, gw, gb) if self.has_bias else (gx, gw)
 

@@ -98,6 +98,20 @@ def clear_workspaces():
     _local.pool = {}
 
 
+def layout_of(a):
+    """The memory order of an array's axes, slowest first (ties keep the logical order):
+    (0, 1, 2, 3) for NCHW, (0, 2, 3, 1) for channels-last."""
+    return tuple(sorted(range(a.ndim), key=lambda i: (-a.strides[i], i)))
+
+
+def empty_in_layout(shape, order, dtype):
+    """An empty array of logical ``shape`` whose memory order of axes is ``order``."""
+    if len(order) != len(shape):
+        return np.empty(shape, dtype)
+    phys = np.empty([shape[i] for i in order], dtype)
+    return phys.transpose(np.argsort(order))
+
+
 def is_channels_last(a):
     """True when a 4-D array's channel axis is the fastest-varying one in memory."""
     return a.ndim == 4 and a.shape[1] > 1 and a.strides[1] == a.itemsize and \
@@ -105,12 +119,8 @@ def is_channels_last(a):
 
 
 def empty_like_layout(shape, ref, dtype=None):
-    """An empty 4-D (N, C, H, W) array with the memory order of ``ref``."""
-    dtype = ref.dtype if dtype is None else dtype
-    if is_channels_last(ref):
-        n, c, h, w = shape
-        return np.empty((n, h, w, c), dtype).transpose(0, 3, 1, 2)
-    return np.empty(shape, dtype)
+    """An empty array of ``shape`` with the memory order of ``ref`` (same ndim)."""
+    return empty_in_layout(shape, layout_of(ref), ref.dtype if dtype is None else dtype)
 
 
 def out_size(size, k, s, p, d=1):
@@ -164,6 +174,48 @@ def im2col(x, kernel, stride, padding, dilation, out=None, ones=False):
     if ones:
         out[:, k] = 1
     return out
+
+
+def im2col_t(x, kernel, stride, padding, dilation, out=None, ones=False):
+    """Transposed column matrix (kh·kw [+1], N·OH·OW) of a single-channel ``x``.
+
+    With one input channel a kernel position's values are a shifted copy of the
+    image, so each row is one strided slab copy with long contiguous runs, several
+    times faster than gathering kh·kw-long windows.
+    """
+    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel, stride, padding, dilation
+    n, _, h, w = x.shape
+    oh, ow = out_size(h, kh, sh, ph, dh), out_size(w, kw, sw, pw, dw)
+    img = x[:, 0]
+    if ph or pw:
+        buf = workspace("padt", (n, h + 2 * ph, w + 2 * pw), x.dtype)
+        buf[:, :ph] = 0
+        buf[:, h + ph:] = 0
+        buf[:, ph:h + ph, :pw] = 0
+        buf[:, ph:h + ph, w + pw:] = 0
+        buf[:, ph:h + ph, pw:w + pw] = img
+        img = buf
+    s0, s1, s2 = img.strides
+    view = as_strided(img, (kh, kw, n, oh, ow), (s1 * dh, s2 * dw, s0, s1 * sh, s2 * sw),
+                      writeable=False)
+    k = kh * kw
+    if out is None:
+        out = workspace("colt", (k + ones, n * oh * ow), x.dtype)
+    target = out[:k].view()
+    target.shape = view.shape
+    np.copyto(target, view)
+    if ones:
+        out[k] = 1
+    return out
+
+
+def _as_cols(g):
+    """(N, F, OH, OW) → (F, N·OH·OW) matrix, free when ``g`` is stored (F, N, OH, OW)."""
+    n, f, oh, ow = g.shape
+    gt = g.transpose(1, 0, 2, 3)
+    if not gt.flags.c_contiguous:
+        gt = np.ascontiguousarray(gt)
+    return gt.reshape(f, n * oh * ow)
 
 
 def _as_rows(g):
@@ -245,6 +297,15 @@ def conv_forward(x, w, b, stride, padding, dilation, col_out=None):
     f, c, kh, kw = w.shape
     oh = out_size(x.shape[2], kh, stride[0], padding[0], dilation[0])
     ow = out_size(x.shape[3], kw, stride[1], padding[1], dilation[1])
+    if c == 1:
+        # (F, K) @ (K, N·OH·OW): the output is stored (F, N, OH, OW)
+        colt = im2col_t(x, (kh, kw), stride, padding, dilation, out=col_out,
+                        ones=b is not None)
+        wm = w.reshape(f, kh * kw)
+        if b is not None:
+            wm = np.concatenate([wm, b.reshape(f, 1)], axis=1)
+        out = np.matmul(wm, colt)
+        return out.reshape(f, n, oh, ow).transpose(1, 0, 2, 3), colt
     col = im2col(x, (kh, kw), stride, padding, dilation, out=col_out, ones=b is not None)
     wm = _weight_matrix(w)
     if b is not None:
@@ -268,7 +329,8 @@ class Conv2d(Function):
             ow = out_size(x.data.shape[3], kw, stride[1], padding[1], dilation[1])
             k = kh * kw * c + (b is not None)
             if n * oh * ow * k * x.data.itemsize <= COL_SAVE_BYTES:
-                keep_col = np.empty((n * oh * ow, k), x.data.dtype)
+                keep_col = np.empty((k, n * oh * ow) if c == 1 else (n * oh * ow, k),
+                                    x.data.dtype)
         out, col = conv_forward(x.data, w.data, None if b is None else b.data,
                                 stride, padding, dilation, col_out=keep_col)
         self.save_for_backward(x, w, keep_col)
@@ -283,17 +345,23 @@ class Conv2d(Function):
         want_bias = self.has_bias and need[2]
         f, c, kh, kw = self.w_shape
         k = kh * kw * c
+        transposed = c == 1 and col is not None
         if need[1] and not is_grad_enabled():
             # plain backward: one GEMM against the (saved or rebuilt) columns gives the
             # weight gradient and, through the ones column, the bias gradient
-            if col is None or (want_bias and col.shape[1] == k):
-                col = im2col(x.data, (kh, kw), *self.params, ones=want_bias)
-            both = _as_rows(grad.data).T @ col                      # (F, K [+ 1])
+            if transposed and not (want_bias and col.shape[0] == k):
+                both = _as_cols(grad.data) @ col.T                   # (F, K [+ 1])
+            else:
+                if col is None or transposed or (want_bias and col.shape[1] == k):
+                    col = im2col(x.data, (kh, kw), *self.params, ones=want_bias)
+                both = _as_rows(grad.data).T @ col                  # (F, K [+ 1])
             gw = Tensor._wrap(_weight_from_matrix(both[:, :k], self.w_shape))
             if want_bias:
                 gb = Tensor._wrap(both[:, k].copy())
             return (gx, gw, gb) if self.has_bias else (gx, gw)
-        if col is not None and col.shape[1] > k:
+        if transposed:
+            col = None                     # ConvWeightGrad rebuilds the (rows, K) form
+        elif col is not None and col.shape[1] > k:
             col = col[:, :k]
         if need[1]:
             gw = ConvWeightGrad.apply(x, grad, w_shape=self.w_shape, params=self.params,

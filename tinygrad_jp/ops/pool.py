@@ -11,7 +11,7 @@ op, so higher-order gradients work:
 import numpy as np
 
 from ..autograd import Function, is_grad_enabled
-from .conv import empty_like_layout, is_channels_last
+from .conv import empty_in_layout, empty_like_layout, is_channels_last, layout_of
 
 
 def pool_out_size(size, k, s, p, d, ceil_mode):
@@ -214,7 +214,7 @@ def max_pool_forward(x, g, need_index):
             # strictly greater: on ties the first position keeps the gradient
             idx = _select(np.greater(window, out), np.asarray(p, idx.dtype), idx)
         np.maximum(out, window, out=out)
-    if idx is not None and is_channels_last(out) and not is_channels_last(idx):
+    if idx is not None and layout_of(out) != layout_of(idx):
         idx = _like(out, idx)
     return out, idx
 
@@ -234,28 +234,25 @@ class MaxPool2d(Function):
         self.geo = geometry
         out, self.idx = max_pool_forward(x.data, geometry,
                                          is_grad_enabled() and x.requires_grad)
-        self.channels_last = is_channels_last(x.data)
+        self.layout = layout_of(x.data)
         return out
 
     def backward(self, grad):
         return MaxPoolScatter.apply(grad, geometry=self.geo, idx=self.idx,
-                                    channels_last=self.channels_last)
+                                    layout=self.layout)
 
 
 class MaxPoolScatter(Function):
     """Put each output gradient at its window's winning input position."""
 
-    def forward(self, grad, geometry, idx, channels_last):
+    def forward(self, grad, geometry, idx, layout):
         g = self.geo = geometry
-        self.idx, self.channels_last = idx, channels_last
+        self.idx, self.layout = idx, layout
         gd = grad.data
         n, c = g.shape[:2]
         frame_shape = (n, c, g.hp, g.wp)
-        if channels_last:
-            dxp = np.empty((n, g.hp, g.wp, c), gd.dtype).transpose(0, 3, 1, 2)
-        else:
-            dxp = np.empty(frame_shape, gd.dtype)
-        if is_channels_last(idx) != is_channels_last(gd):
+        dxp = empty_in_layout(frame_shape, layout, gd.dtype)
+        if layout_of(idx) != layout_of(gd):
             gd = _like(idx, gd)          # one copy, so every pass below is contiguous
         exact = g.tiles_exactly()
         if exact and not g.framed:
@@ -278,24 +275,25 @@ class MaxPoolScatter(Function):
 
     def backward(self, grad):
         return MaxPoolGather.apply(grad, geometry=self.geo, idx=self.idx,
-                                   channels_last=self.channels_last)
+                                   layout=self.layout)
 
 
 class MaxPoolGather(Function):
     """Read each window's winning input position (the adjoint of the scatter)."""
 
-    def forward(self, h, geometry, idx, channels_last):
+    def forward(self, h, geometry, idx, layout):
         g = self.geo = geometry
-        self.idx, self.channels_last = idx, channels_last
+        self.idx, self.layout = idx, layout
         hp = g.frame(h.data, 0)
-        out = np.zeros(g.out_shape, h.data.dtype)
+        out = empty_like_layout(g.out_shape, idx, h.data.dtype)
+        out.fill(0)
         for p, rs, cs in g.positions():
             np.copyto(out, hp[:, :, rs, cs], where=idx == p)
         return out
 
     def backward(self, grad):
         return MaxPoolScatter.apply(grad, geometry=self.geo, idx=self.idx,
-                                    channels_last=self.channels_last)
+                                    layout=self.layout)
 
 
 def _avg_divisor(g, count_include_pad, divisor_override, dtype):
@@ -344,10 +342,8 @@ class AvgPoolScatter(Function):
         self.divisor = divisor
         share = grad.data / divisor
         n, c = g.shape[:2]
-        if is_channels_last(grad.data):
-            dxp = np.zeros((n, g.hp, g.wp, c), share.dtype).transpose(0, 3, 1, 2)
-        else:
-            dxp = np.zeros((n, c, g.hp, g.wp), share.dtype)
+        dxp = empty_like_layout((n, c, g.hp, g.wp), share)
+        dxp.fill(0)
         for _, rs, cs in g.positions():
             target = dxp[:, :, rs, cs]
             np.add(target, share, out=target)

@@ -2,7 +2,7 @@
 PyTorch's tie rule, second derivatives, PyTorch as an oracle, errors."""
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import tinygrad_jp as tg
@@ -25,6 +25,17 @@ def pool_cases(draw, max_side=7, allow_dilation=True):
     n, c = draw(st.integers(1, 2)), draw(st.integers(1, 3))
     return dict(shape=(n, c) + hw, k=k, s=s, p=p, d=d, ceil=draw(st.booleans()),
                 seed=draw(st.integers(0, 9999)))
+
+
+def every_window_sees_input(case, out_hw):
+    """PyTorch's gradient for a window made only of padding (possible with dilation)
+    is arbitrary; such windows are left out of the comparison."""
+    for size, k, s, p, d, o in zip(case["shape"][2:], case["k"], case["s"], case["p"],
+                                   case["d"], out_hw):
+        for start in range(o):
+            if not any(p <= start * s + j * d < p + size for j in range(k)):
+                return False
+    return True
 
 
 def distinct(shape, seed):
@@ -69,6 +80,7 @@ def test_pools_match_torch(case, include_pad):
                                         ceil_mode=case["ceil"])
     xt = t64(x)
     y = F.max_pool2d(xt, case["k"], case["s"], case["p"], case["d"], ceil_mode=case["ceil"])
+    assume(every_window_sees_input(case, y.shape[2:]))
     gy = g.standard_normal(y.shape)
     y.backward(tg.tensor(gy))
     ty.backward(torch.tensor(gy))

@@ -112,7 +112,12 @@ def register(name, summary, options=None):
         raise ValueError(f"register({name!r}): give a one-line summary")
 
     def deco(fn):
-        if name in _REGISTRY and _REGISTRY[name].run is not fn:
+        old = _REGISTRY.get(name)
+        # The same function defined again (a reloaded module, a re-run notebook cell)
+        # replaces its earlier self; another function may not take the name.
+        same = old is not None and (old.run.__module__, old.run.__qualname__) == \
+            (fn.__module__, fn.__qualname__)
+        if old is not None and old.run is not fn and not same:
             raise ValueError(f"register: an experiment called {name!r} already exists "
                              f"({_REGISTRY[name].run.__module__})")
         _REGISTRY[name] = Experiment(name, summary, fn, dict(options or {}))
@@ -204,7 +209,7 @@ def _fmt(v):
             return f"{v:.4g}"
         return f"{v:.3e}"
     if isinstance(v, (int, np.integer)):
-        return f"{int(v):,}" if abs(int(v)) >= 10000 else str(int(v))
+        return f"{int(v):,}" if abs(int(v)) >= 1000 else str(int(v))
     return str(v)
 
 

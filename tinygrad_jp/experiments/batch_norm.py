@@ -60,7 +60,11 @@ def run(out_dir, full=False, smoke=False, seed=0) -> Report:
     panels = {}
     for scale in cfg["scales"]:
         s = float(scale)
-        panels[f"W scale {s:.3g}"] = {
+        diverged = [label for label, bn in (("batch norm", True), ("normal", False))
+                    if results[(s, bn)].diverged]
+        title = f"W scale {s:.3g}" + (f" ({', '.join(diverged)}: diverged)" if diverged
+                                      else "")
+        panels[title] = {
             label: ([k / per_epoch for k in results[(s, bn)].steps], results[(s, bn)].train_acc)
             for label, bn in (("batch norm", True), ("normal (no batch norm)", False))}
     report.figure("train_accuracy_by_scale.png", plot_curve_grid(
@@ -71,6 +75,11 @@ def run(out_dir, full=False, smoke=False, seed=0) -> Report:
     report.figure("final_accuracy_vs_scale.png", _plot_final(results, cfg["scales"]),
                   "Final training and test accuracy against the initial weight scale.")
 
+    div = [f"{s:.3g}" for (s, bn), r in results.items() if r.diverged and not bn]
+    if div:
+        report.note(f"Without batch norm the loss overflowed to NaN at scale(s) "
+                    f"{', '.join(div)} (marked 'diverged' in the figure; those runs stop "
+                    "there and count as not learning).")
     rows = []
     for scale in cfg["scales"]:
         s = float(scale)
@@ -104,9 +113,10 @@ def run(out_dir, full=False, smoke=False, seed=0) -> Report:
                   f"{pl_acc.std():.3f})")
     report.note("At the smallest scales batch norm learns more slowly: the variance of the "
                 "pre-activations (about (1e-3)² at scale 1e-4) falls below batch norm's eps "
-                "(PyTorch's 1e-5, used here; the book adds 1e-7... 1e-6), so it can no longer "
-                "rescale them to unit variance. At scale 1 the last layer's large weights "
-                "saturate the softmax, which also slows the start.")
+                "(PyTorch's 1e-5, used here; the book's layer adds 10e-7 = 1e-6), so it can "
+                "no longer rescale them to unit variance. At scale 1 the last layer, which "
+                "has no batch norm after it, starts with large weights and so with very "
+                "large logits.")
     report.note("The book trains on 1,000 MNIST images; here the images are Fashion-MNIST "
                 "(harder), so the accuracies are lower, but the comparison is the same. "
                 "Accuracies are measured in eval mode, i.e. with the running statistics of "

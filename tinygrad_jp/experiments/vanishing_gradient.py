@@ -81,8 +81,9 @@ def run(out_dir, full=False, smoke=False, seed=0) -> Report:
     for key in ("deep-sigmoid-gauss", "deep-relu-he"):
         act, init_name = key.split("-")[1:]
         report.figure(f"grad_norms_{key.replace('-', '_')}.png", viz.plot_grad_norms(
-            runs[key].grad_norms, title=f"{act} + {init_name}, [160, 80, 40, 20]: "
-                                        "weight-gradient norm per layer"),
+            runs[key].grad_norms, xlabel=f"measurement (every {cfg['eval_every']} "
+                                         "iterations)",
+            title=f"{act} + {init_name}, [160, 80, 40, 20]: weight-gradient norm per layer"),
             f"Gradient norm of each layer's weights during training, deep net, {act} + "
             f"{init_name} (layer 1 is next to the input).")
     report.figure("grad_norm_by_layer.png", _plot_by_layer(runs),

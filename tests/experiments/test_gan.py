@@ -1,0 +1,78 @@
+"""`tinygrad-jp experiment gan --smoke` (and `--conditional`) end to end: finite losses,
+sample grids from a fixed noise, the quality measures."""
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from tinygrad_jp.experiments import check_report, gan
+
+
+def run_cli(cwd, *args):
+    # One BLAS thread: on a busy 2-core machine OpenBLAS's threads fight over the cores
+    # and make these small matrix products many times slower.
+    env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MPLBACKEND="Agg")
+    return subprocess.run([sys.executable, "-m", "tinygrad_jp", *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def smoke(tmp_path_factory):
+    cwd = tmp_path_factory.mktemp("gan")
+    p = run_cli(cwd, "experiment", "gan", "--smoke", "--out", "run")
+    assert p.returncode == 0, p.stderr
+    return p.stdout, cwd / "run", check_report(cwd / "run")
+
+
+def test_report_and_figures(smoke):
+    _, _, data = smoke
+    assert data["smoke"] and data["name"] == "gan" and "conditional" not in data["title"]
+    assert data["figures"] == ["losses.png", "samples_progress.png", "samples_final.png"]
+
+
+def test_losses_finite_and_one_per_iteration(smoke):
+    _, _, data = smoke
+    r = data["results"]
+    assert r["iterations_done"] == 4
+    for key in ("loss_d", "loss_g", "d_real", "d_fake"):
+        assert len(r[key]) == 4 and all(np.isfinite(r[key]))
+    assert all(0 < v < 1 for v in r["d_real"] + r["d_fake"])
+    # At the start D cannot tell: BCE of a coin flip, ln 2 per batch (D sees two).
+    assert r["loss_d"][0] == pytest.approx(2 * np.log(2), abs=0.2)
+    assert r["loss_g"][0] == pytest.approx(np.log(2), abs=0.2)
+
+
+def test_quality_measured_at_every_snapshot(smoke):
+    _, _, data = smoke
+    q = data["results"]["quality"]
+    assert sorted(int(k) for k in q) == [0, 2, 4]
+    for v in q.values():
+        # The untrained generator's grey blur is far from every real image.
+        assert v["nn_distance"] > data["results"]["real_nn_distance"]
+        assert 0.1 <= v["judge_confidence"] <= 1 and 1 <= v["classes_seen"] <= 10
+
+
+def test_conditional(tmp_path):
+    p = run_cli(tmp_path, "experiment", "gan", "--smoke", "--conditional", "--out", "cgan")
+    assert p.returncode == 0, p.stderr
+    data = check_report(tmp_path / "cgan")
+    assert "conditional DCGAN" in data["title"]
+    last = data["results"]["quality"]["4"]
+    assert 0 <= last["judge_agrees_with_label"] <= 1
+    claim = next(e for e in data["effects"] if "asked for" in e["claim"])
+    assert claim["shown"] == (last["judge_agrees_with_label"] > 0.5)
+    assert claim["claim"] in p.stdout
+
+
+def test_conditional_is_a_gan_only_option(tmp_path):
+    p = run_cli(tmp_path, "experiment", "cnn", "--smoke", "--conditional")
+    assert p.returncode != 0 and "gan" in p.stderr
+
+
+def test_nn_distance_and_moving_average():
+    ref = np.array([[0.0, 0.0], [3.0, 4.0]])
+    assert gan._nn_distance(np.array([[0.0, 0.0], [3.0, 0.0]]), ref) == pytest.approx(1.5)
+    ma = gan._moving_average([1, 2, 3, 4], 2)
+    assert np.isnan(ma[0]) and ma[1:].tolist() == [1.5, 2.5, 3.5]

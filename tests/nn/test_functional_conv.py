@@ -296,3 +296,46 @@ def test_conv_transpose2d_bad_output_padding():
     with pytest.raises(ValueError, match="output_padding"):
         F.conv_transpose2d(tg.randn(1, 1, 3, 3), tg.randn(1, 1, 3, 3), stride=2,
                            output_padding=2)
+
+
+@pytest.mark.parametrize("channels", [1, 3])
+@pytest.mark.parametrize("needs", [(True, False, False), (False, True, False),
+                                   (False, False, True), (True, True, True),
+                                   (False, True, True)])
+def test_conv2d_partial_requires_grad_matches_torch(channels, needs):
+    """Each combination of inputs needing a gradient takes its own fast path (saved
+    or rebuilt columns, with or without the bias column)."""
+    torch = torch_or_skip()
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((3, channels, 7, 6), dtype=np.float32)
+    w = rng.standard_normal((4, channels, 3, 2), dtype=np.float32)
+    b = rng.standard_normal(4, dtype=np.float32)
+    ours = [tg.tensor(a, requires_grad=r) for a, r in zip((x, w, b), needs)]
+    theirs = [torch.tensor(a, requires_grad=r) for a, r in zip((x, w, b), needs)]
+    y = F.conv2d(*ours, stride=(2, 1), padding=1)
+    ty = torch.nn.functional.conv2d(*theirs, stride=(2, 1), padding=1)
+    g = rng.standard_normal(y.shape, dtype=np.float32)
+    y.backward(tg.tensor(g))
+    ty.backward(torch.tensor(g))
+    np.testing.assert_allclose(y.numpy(), ty.detach().numpy(), rtol=1e-5, atol=1e-5)
+    for o, t, r in zip(ours, theirs, needs):
+        if r:
+            np.testing.assert_allclose(o.grad.numpy(), t.grad.numpy(), rtol=1e-4, atol=1e-4)
+        else:
+            assert o.grad is None
+
+
+def test_conv2d_large_columns_are_rebuilt_not_saved(monkeypatch):
+    """Above COL_SAVE_BYTES the backward rebuilds the columns; same gradients."""
+    from tinygrad_jp.ops import conv
+    rng = np.random.default_rng(8)
+    x, w, b = rng.standard_normal((2, 3, 6, 6)), rng.standard_normal((2, 3, 3, 3)), \
+        rng.standard_normal(2)
+    grads = []
+    for limit in (conv.COL_SAVE_BYTES, 0):
+        monkeypatch.setattr(conv, "COL_SAVE_BYTES", limit)
+        ts = [t64(a) for a in (x, w, b)]
+        (F.conv2d(*ts, padding=1) ** 2).sum().backward()
+        grads.append([t.grad.numpy() for t in ts])
+    for a, b_ in zip(*grads):
+        np.testing.assert_allclose(a, b_, rtol=1e-12)

@@ -339,3 +339,22 @@ def test_conv2d_large_columns_are_rebuilt_not_saved(monkeypatch):
         grads.append([t.grad.numpy() for t in ts])
     for a, b_ in zip(*grads):
         np.testing.assert_allclose(a, b_, rtol=1e-12)
+
+
+@pytest.mark.parametrize("channels", [1, 3])
+def test_conv2d_in_batch_slices_equals_one_piece(monkeypatch, channels):
+    """Huge column matrices are built a slice of the batch at a time: same results."""
+    from tinygrad_jp.ops import conv
+    rng = np.random.default_rng(9)
+    x = rng.standard_normal((3, channels, 6, 5))
+    w, b = rng.standard_normal((2, channels, 3, 2)), rng.standard_normal(2)
+    results = []
+    for chunk in (conv.COL_CHUNK_BYTES, 1):
+        monkeypatch.setattr(conv, "COL_CHUNK_BYTES", chunk)
+        monkeypatch.setattr(conv, "COL_SAVE_BYTES", 0)
+        ts = [t64(a) for a in (x, w, b)]
+        y = F.conv2d(*ts, stride=(1, 2), padding=1)
+        (y ** 2).sum().backward()
+        results.append([y.numpy()] + [t.grad.numpy() for t in ts])
+    for a, b_ in zip(*results):
+        np.testing.assert_allclose(a, b_, rtol=1e-12, atol=1e-12)

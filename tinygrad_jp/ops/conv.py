@@ -38,6 +38,11 @@ from ..tensor import Tensor
 # A column matrix up to this size is kept for the weight gradient; a larger one is
 # rebuilt in backward (one strided copy), which keeps a deep network's peak memory low.
 COL_SAVE_BYTES = 32 * 2 ** 20
+# Column matrices larger than this are built and multiplied a slice of the batch at a
+# time (VGG on 224×224 images would otherwise need gigabytes for one matrix).
+COL_CHUNK_BYTES = 64 * 2 ** 20
+# Workspaces above this size are not kept between calls.
+WORKSPACE_KEEP_BYTES = 256 * 2 ** 20
 
 _local = threading.local()
 
@@ -86,6 +91,8 @@ def workspace(slot, shape, dtype):
     size = 1
     for s in shape:
         size *= s
+    if size * dtype.itemsize > WORKSPACE_KEEP_BYTES:
+        return np.empty(shape, dtype)
     key = (slot, dtype)
     buf = pool.get(key)
     if buf is None or buf.size < size:
@@ -291,26 +298,48 @@ def input_grad(g, w, x_shape, stride, padding, dilation):
     return col2im_rows(_as_rows(g), w, x_shape, (kh, kw), stride, padding, dilation)
 
 
+def batch_chunks(n, bytes_per_sample):
+    """Slices of the batch whose column matrices stay under COL_CHUNK_BYTES."""
+    per = max(1, COL_CHUNK_BYTES // max(bytes_per_sample, 1))
+    return [slice(i, min(i + per, n)) for i in range(0, n, per)]
+
+
 def conv_forward(x, w, b, stride, padding, dilation, col_out=None):
-    """The array result of conv2d; returns (output, col) with col the column matrix."""
+    """The array result of conv2d; returns (output, col) with col the column matrix
+    (None when it was built in slices of the batch)."""
     n = x.shape[0]
     f, c, kh, kw = w.shape
     oh = out_size(x.shape[2], kh, stride[0], padding[0], dilation[0])
     ow = out_size(x.shape[3], kw, stride[1], padding[1], dilation[1])
-    if c == 1:
-        # (F, K) @ (K, N·OH·OW): the output is stored (F, N, OH, OW)
-        colt = im2col_t(x, (kh, kw), stride, padding, dilation, out=col_out,
-                        ones=b is not None)
-        wm = w.reshape(f, kh * kw)
-        if b is not None:
-            wm = np.concatenate([wm, b.reshape(f, 1)], axis=1)
-        out = np.matmul(wm, colt)
-        return out.reshape(f, n, oh, ow).transpose(1, 0, 2, 3), colt
-    col = im2col(x, (kh, kw), stride, padding, dilation, out=col_out, ones=b is not None)
-    wm = _weight_matrix(w)
+    k = kh * kw * c + (b is not None)
+    wm = w.reshape(f, kh * kw) if c == 1 else _weight_matrix(w)
     if b is not None:
         wm = np.concatenate([wm, b.reshape(f, 1)], axis=1)
-    out = np.matmul(col, wm.T)
+    chunks = [slice(0, n)] if col_out is not None else \
+        batch_chunks(n, oh * ow * k * x.itemsize)
+    rows = oh * ow
+    if c == 1:
+        # (F, K) @ (K, N·OH·OW): the output is stored (F, N, OH, OW)
+        if len(chunks) == 1:
+            colt = im2col_t(x, (kh, kw), stride, padding, dilation, out=col_out,
+                            ones=b is not None)
+            out = np.matmul(wm, colt)
+        else:
+            colt, out = None, np.empty((f, n * rows), x.dtype)
+            for sl in chunks:
+                part = im2col_t(x[sl], (kh, kw), stride, padding, dilation,
+                                ones=b is not None)
+                out[:, sl.start * rows:sl.stop * rows] = wm @ part
+        return out.reshape(f, n, oh, ow).transpose(1, 0, 2, 3), colt
+    if len(chunks) == 1:
+        col = im2col(x, (kh, kw), stride, padding, dilation, out=col_out,
+                     ones=b is not None)
+        out = np.matmul(col, wm.T)
+    else:
+        col, out = None, np.empty((n * rows, f), x.dtype)
+        for sl in chunks:
+            part = im2col(x[sl], (kh, kw), stride, padding, dilation, ones=b is not None)
+            np.matmul(part, wm.T, out=out[sl.start * rows:sl.stop * rows])
     return out.reshape(n, oh, ow, f).transpose(0, 3, 1, 2), col
 
 
@@ -351,10 +380,19 @@ class Conv2d(Function):
             # weight gradient and, through the ones column, the bias gradient
             if transposed and not (want_bias and col.shape[0] == k):
                 both = _as_cols(grad.data) @ col.T                   # (F, K [+ 1])
-            else:
-                if col is None or transposed or (want_bias and col.shape[1] == k):
-                    col = im2col(x.data, (kh, kw), *self.params, ones=want_bias)
+            elif col is not None and not transposed and not (want_bias and
+                                                             col.shape[1] == k):
                 both = _as_rows(grad.data).T @ col                  # (F, K [+ 1])
+            else:
+                # rebuild the columns, a slice of the batch at a time if they are large
+                rows = _as_rows(grad.data)
+                per = rows.shape[0] // self.x_shape[0]
+                both = None
+                for sl in batch_chunks(self.x_shape[0],
+                                       per * (k + 1) * x.data.itemsize):
+                    part = im2col(x.data[sl], (kh, kw), *self.params, ones=want_bias)
+                    term = rows[sl.start * per:sl.stop * per].T @ part
+                    both = term if both is None else both + term
             gw = Tensor._wrap(_weight_from_matrix(both[:, :k], self.w_shape))
             if want_bias:
                 gb = Tensor._wrap(both[:, k].copy())

@@ -402,14 +402,13 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         if count <= 1:
             raise ValueError(f"{op}: expected more than 1 value per channel when training, "
                              f"got input of shape {x.shape}")
-        xhat = _norm.Normalize.apply(x, axes=axes, eps=eps)
-        if running_mean is not None or running_var is not None:
-            mean, var, _ = _norm.moments(x.data, axes)
-            if running_mean is not None:
-                _update_running(running_mean, mean.reshape(c), momentum)
-            if running_var is not None:
-                _update_running(running_var, var.reshape(c) * (count / (count - 1)),
-                                momentum)
+        stats = _norm.moments(x.data, axes)
+        mean, var = stats[0].reshape(c), stats[1].reshape(c)
+        xhat = _norm.Normalize.apply(x, axes=axes, eps=eps, stats=stats)
+        if running_mean is not None:
+            _update_running(running_mean, mean, momentum)
+        if running_var is not None:
+            _update_running(running_var, var * (count / (count - 1)), momentum)
         return _affine(xhat, w, b)
     if running_mean is None or running_var is None:
         raise ValueError(f"{op}: running_mean and running_var must be given when "
@@ -487,9 +486,10 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
     if count <= 1:
         raise ValueError(f"{op}: expected more than 1 spatial element per channel, got "
                          f"input of shape {x.shape}")
-    xhat = _norm.Normalize.apply(x, axes=axes, eps=eps)
+    stats = _norm.moments(x.data, axes)
+    xhat = _norm.Normalize.apply(x, axes=axes, eps=eps, stats=stats)
     if running_mean is not None or running_var is not None:
-        mean, var, _ = _norm.moments(x.data, axes)
+        mean, var = stats[0], stats[1]
         if running_mean is not None:
             _update_running(running_mean, mean.reshape(x.shape[:2]).mean(0), momentum)
         if running_var is not None:

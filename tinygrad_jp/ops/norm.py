@@ -25,8 +25,8 @@ def moments(x, axes):
 class Normalize(Function):
     """x̂ = (x − mean) / sqrt(var + eps) over ``axes`` (a tuple), statistics of the batch."""
 
-    def forward(self, x, axes, eps):
-        mean, var, centred = moments(x.data, axes)
+    def forward(self, x, axes, eps, stats=None):
+        mean, var, centred = moments(x.data, axes) if stats is None else stats
         invstd = 1.0 / np.sqrt(var + x.data.dtype.type(eps))
         out = centred
         out *= invstd

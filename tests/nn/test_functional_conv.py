@@ -310,15 +310,15 @@ def test_conv2d_partial_requires_grad_matches_torch(channels, needs):
     x = rng.standard_normal((3, channels, 7, 6), dtype=np.float32)
     w = rng.standard_normal((4, channels, 3, 2), dtype=np.float32)
     b = rng.standard_normal(4, dtype=np.float32)
-    ours = [tg.tensor(a, requires_grad=r) for a, r in zip((x, w, b), needs)]
-    theirs = [torch.tensor(a, requires_grad=r) for a, r in zip((x, w, b), needs)]
+    ours = [tg.tensor(a, requires_grad=r) for a, r in zip((x, w, b), needs, strict=True)]
+    theirs = [torch.tensor(a, requires_grad=r) for a, r in zip((x, w, b), needs, strict=True)]
     y = F.conv2d(*ours, stride=(2, 1), padding=1)
     ty = torch.nn.functional.conv2d(*theirs, stride=(2, 1), padding=1)
     g = rng.standard_normal(y.shape, dtype=np.float32)
     y.backward(tg.tensor(g))
     ty.backward(torch.tensor(g))
     np.testing.assert_allclose(y.numpy(), ty.detach().numpy(), rtol=1e-5, atol=1e-5)
-    for o, t, r in zip(ours, theirs, needs):
+    for o, t, r in zip(ours, theirs, needs, strict=True):
         if r:
             np.testing.assert_allclose(o.grad.numpy(), t.grad.numpy(), rtol=1e-4, atol=1e-4)
         else:
@@ -337,7 +337,7 @@ def test_conv2d_large_columns_are_rebuilt_not_saved(monkeypatch):
         ts = [t64(a) for a in (x, w, b)]
         (F.conv2d(*ts, padding=1) ** 2).sum().backward()
         grads.append([t.grad.numpy() for t in ts])
-    for a, b_ in zip(*grads):
+    for a, b_ in zip(*grads, strict=True):
         np.testing.assert_allclose(a, b_, rtol=1e-12)
 
 
@@ -356,5 +356,5 @@ def test_conv2d_in_batch_slices_equals_one_piece(monkeypatch, channels):
         y = F.conv2d(*ts, stride=(1, 2), padding=1)
         (y ** 2).sum().backward()
         results.append([y.numpy()] + [t.grad.numpy() for t in ts])
-    for a, b_ in zip(*results):
+    for a, b_ in zip(*results, strict=True):
         np.testing.assert_allclose(a, b_, rtol=1e-12, atol=1e-12)

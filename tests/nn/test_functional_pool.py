@@ -20,7 +20,7 @@ def pool_cases(draw, max_side=7, allow_dilation=True):
     p = tuple(draw(st.integers(0, ki // 2)) for ki in k)
     d = (draw(st.sampled_from([1, 1, 2])), draw(st.sampled_from([1, 1, 2]))) \
         if allow_dilation else (1, 1)
-    lo = [max(1, di * (ki - 1) + 1 - 2 * pi) for ki, pi, di in zip(k, p, d)]
+    lo = [max(1, di * (ki - 1) + 1 - 2 * pi) for ki, pi, di in zip(k, p, d, strict=True)]
     hw = tuple(draw(st.integers(lo_i, max(lo_i, max_side))) for lo_i in lo)
     n, c = draw(st.integers(1, 2)), draw(st.integers(1, 3))
     return dict(shape=(n, c) + hw, k=k, s=s, p=p, d=d, ceil=draw(st.booleans()),
@@ -31,7 +31,7 @@ def every_window_sees_input(case, out_hw):
     """PyTorch's gradient for a window made only of padding (possible with dilation)
     is arbitrary; such windows are left out of the comparison."""
     for size, k, s, p, d, o in zip(case["shape"][2:], case["k"], case["s"], case["p"],
-                                   case["d"], out_hw):
+                                   case["d"], out_hw, strict=True):
         for start in range(o):
             if not any(p <= start * s + j * d < p + size for j in range(k)):
                 return False

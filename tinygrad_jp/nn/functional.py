@@ -197,7 +197,7 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
                                            transposed=True)
     output_padding = _non_negative(_ints(output_padding, 2, op, "output_padding"), op,
                                    "output_padding")
-    for o, s, d in zip(output_padding, stride, dilation):
+    for o, s, d in zip(output_padding, stride, dilation, strict=True):
         if o >= s and o >= d:
             raise ValueError(f"{op}: output_padding {output_padding} must be smaller than "
                              f"either stride {stride} or dilation {dilation}")
@@ -225,7 +225,7 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
     dilation = _positive(_ints(dilation, 2, op, "dilation"), op, "dilation")
     padding = _non_negative(_ints(padding, 2, op, "padding"), op, "padding")
     stride = _positive(_ints(stride, 2, op, "stride"), op, "stride")
-    for k, d, p, s in zip(kernel, dilation, padding, x.shape[2:]):
+    for k, d, p, s in zip(kernel, dilation, padding, x.shape[2:], strict=True):
         if d * (k - 1) + 1 > s + 2 * p:
             raise RuntimeError(f"{op}: kernel size {kernel} is larger than the padded input "
                                f"({x.shape[2] + 2 * padding[0]}, {x.shape[3] + 2 * padding[1]})")
@@ -246,7 +246,7 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
         raise RuntimeError(f"{op}: expected a 3-D (N, C·kh·kw, L) input, got {x.shape}")
     kk = kernel[0] * kernel[1]
     blocks = [_conv.out_size(s, k, st, p, d) for s, k, st, p, d in
-              zip(out_hw, kernel, stride, padding, dilation)]
+              zip(out_hw, kernel, stride, padding, dilation, strict=True)]
     if x.shape[1] % kk or x.shape[2] != blocks[0] * blocks[1] or min(blocks) <= 0:
         raise RuntimeError(f"{op}: input of shape {x.shape} does not fit output_size "
                            f"{out_hw} with kernel {kernel}: expected (N, C·{kk}, "
@@ -263,7 +263,7 @@ def _pool_geometry(op, x, kernel_size, stride, padding, dilation, ceil_mode):
     stride = _positive(_ints(stride, 2, op, "stride"), op, "stride")
     padding = _non_negative(_ints(padding, 2, op, "padding"), op, "padding")
     dilation = _positive(_ints(dilation, 2, op, "dilation"), op, "dilation")
-    for p, k, d in zip(padding, kernel, dilation):
+    for p, k, d in zip(padding, kernel, dilation, strict=True):
         if p > (d * (k - 1) + 1) // 2:
             raise ValueError(f"{op}: padding {padding} should be at most half of the "
                              f"kernel size {kernel}")
@@ -827,7 +827,7 @@ def pad(input, pad, mode="constant", value=None):
     if mode == "constant":
         fill = 0.0 if value is None else value
         crop = tuple(slice(-a if a < 0 else None, (s + b) if b < 0 else None)
-                     for s, (a, b) in zip(x.shape, pairs))
+                     for s, (a, b) in zip(x.shape, pairs, strict=True))
         if any(a < 0 or b < 0 for a, b in pairs):
             x = x[crop]
             pairs = [(max(a, 0), max(b, 0)) for a, b in pairs]
@@ -893,7 +893,7 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         if len(scales) != spatial or any(s <= 0 for s in scales):
             raise ValueError(f"{op}: scale_factor must be positive, one per spatial dim, "
                              f"got {scale_factor!r}")
-        sizes = tuple(int(np.floor(n * s)) for n, s in zip(in_sizes, scales))
+        sizes = tuple(int(np.floor(n * s)) for n, s in zip(in_sizes, scales, strict=True))
         if recompute_scale_factor:
             scales = (None,) * spatial
     out = x

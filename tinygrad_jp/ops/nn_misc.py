@@ -168,10 +168,10 @@ class ConstantPad(Function):
 
     def forward(self, x, pads, value):
         xd = x.data
-        shape = tuple(s + a + b for s, (a, b) in zip(xd.shape, pads))
+        shape = tuple(s + a + b for s, (a, b) in zip(xd.shape, pads, strict=True))
         out = np.empty(shape, xd.dtype)
         out.fill(value)
-        self.inner = tuple(slice(a, a + s) for s, (a, _) in zip(xd.shape, pads))
+        self.inner = tuple(slice(a, a + s) for s, (a, _) in zip(xd.shape, pads, strict=True))
         out[self.inner] = xd
         return out
 

@@ -357,8 +357,8 @@ class AvgPoolScatter(Function):
         return AvgPool2d.apply(grad, geometry=self.geo, divisor=self.divisor)
 
 
-__all__ = ["max_pool_forward", "flat_indices", "MaxPool2d", "MaxPoolScatter", "MaxPoolGather", "AvgPool2d", "AvgPoolScatter",
-           "pool_out_size"]
+__all__ = ["max_pool_forward", "flat_indices", "MaxPool2d", "MaxPoolScatter",
+           "MaxPoolGather", "AvgPool2d", "AvgPoolScatter", "pool_out_size", "make_geometry"]
 
 
 def make_geometry(shape, kernel, stride, padding, dilation, ceil_mode):

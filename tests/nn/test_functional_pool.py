@@ -175,3 +175,27 @@ def test_pool_errors():
         F.max_pool2d(tg.randn(1, 1, 4, 4), 5)
     with pytest.raises(RuntimeError, match="3-D .* or 4-D"):
         F.max_pool2d(tg.randn(4, 4), 2)
+
+
+@pytest.mark.parametrize("make", [
+    lambda a: a,
+    lambda a: np.ascontiguousarray(a.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2),
+    lambda a: np.ascontiguousarray(a.transpose(1, 0, 2, 3)).transpose(1, 0, 2, 3),
+    lambda a: np.ascontiguousarray(a.transpose(0, 2, 1, 3)).transpose(0, 2, 1, 3),
+    lambda a: np.repeat(a, 2, axis=3)[..., ::2],
+], ids=["nchw", "channels-last", "cnhw", "nhcw", "strided"])
+def test_pools_and_conv_accept_any_memory_layout(make):
+    base = distinct((2, 3, 8, 6), 11)
+    ref_in = t64(base)
+    x = tg.Tensor(make(base.copy()), requires_grad=True)      # keeps the strides
+    assert np.array_equal(x.numpy(), base) and x.numpy().strides == make(base).strides
+    w = t64(np.random.default_rng(0).standard_normal((4, 3, 3, 3)), False)
+    for fn in (lambda a: F.max_pool2d(a, 2), lambda a: F.max_pool2d(a, 3, 2, 1),
+               lambda a: F.avg_pool2d(a, 2), lambda a: F.conv2d(a, w, padding=1)):
+        ref_in.grad = x.grad = None
+        y_ref, y = fn(ref_in), fn(x)
+        g = np.random.default_rng(1).standard_normal(y.shape)
+        y_ref.backward(tg.tensor(g))
+        y.backward(tg.tensor(g))
+        np.testing.assert_allclose(y.numpy(), y_ref.numpy(), atol=1e-12)
+        np.testing.assert_allclose(x.grad.numpy(), ref_in.grad.numpy(), atol=1e-12)

@@ -12,7 +12,6 @@ per layer (see ``tinygrad_jp/ops/conv.py`` for the im2col walk-through).
 (1, 1, 7, 7)
 """
 import numbers
-import warnings
 
 import numpy as np
 
@@ -591,7 +590,9 @@ def dropout(input, p=0.5, training=True, inplace=False):
 _REDUCTIONS = ("none", "mean", "sum")
 
 
-def _check_reduction(op, reduction):
+def _check_reduction(op, reduction, size_average=None, reduce=None):
+    if size_average is not None or reduce is not None:
+        raise TypeError(f"{op}: size_average and reduce are deprecated; use reduction=")
     if reduction not in _REDUCTIONS:
         raise ValueError(f"{op}: reduction must be 'none', 'mean' or 'sum', got "
                          f"{reduction!r}")
@@ -687,8 +688,6 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
                                          weight=None if w is None else w.data,
                                          ignore_index=ignore_index, reduction=reduction,
                                          smoothing=float(label_smoothing))
-    if w is not None and w.requires_grad:
-        warnings.warn(f"{op}: no gradient flows into the class weight", stacklevel=2)
     return loss.squeeze(0) if unbatched and reduction == "none" else loss
 
 
@@ -729,7 +728,7 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     op = "mse_loss"
     x = _float_tensor(input, op)
     t = _tensor(target, op, "target")
-    _check_reduction(op, reduction)
+    _check_reduction(op, reduction, size_average, reduce)
     _pair_shapes(op, x, t)
     d = x - t
     return _loss.reduce_loss(d * d, reduction)
@@ -740,13 +739,13 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     op = "l1_loss"
     x = _float_tensor(input, op)
     t = _tensor(target, op, "target")
-    _check_reduction(op, reduction)
+    _check_reduction(op, reduction, size_average, reduce)
     _pair_shapes(op, x, t)
     return _loss.reduce_loss((x - t).abs(), reduction)
 
 
-def _bce_common(op, x, t, weight, reduction):
-    _check_reduction(op, reduction)
+def _bce_common(op, x, t, weight, reduction, size_average=None, reduce=None):
+    _check_reduction(op, reduction, size_average, reduce)
     if tuple(x.shape) != tuple(t.shape):
         raise ValueError(f"{op}: target size {t.shape} must be the same as input size "
                          f"{x.shape}")
@@ -770,7 +769,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     op = "binary_cross_entropy"
     x = _float_tensor(input, op)
     t = _float_tensor(target, op, "target")
-    t, w = _bce_common(op, x, t, weight, reduction)
+    t, w = _bce_common(op, x, t, weight, reduction, size_average, reduce)
     if x.data.size and (np.nanmin(x.data) < 0 or np.nanmax(x.data) > 1):
         raise ValueError(f"{op}: all elements of input should be between 0 and 1 (got "
                          f"min {x.data.min():.4g}, max {x.data.max():.4g}); use "
@@ -788,7 +787,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     op = "binary_cross_entropy_with_logits"
     x = _float_tensor(input, op)
     t = _float_tensor(target, op, "target")
-    t, w = _bce_common(op, x, t, weight, reduction)
+    t, w = _bce_common(op, x, t, weight, reduction, size_average, reduce)
     if pos_weight is not None:
         pw = _float_tensor(pos_weight, op, "pos_weight")
         try:

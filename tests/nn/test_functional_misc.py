@@ -161,3 +161,46 @@ def test_interpolate_nearest_doubles_pixels_and_errors():
         F.interpolate(x)
     with pytest.raises(NotImplementedError, match="bicubic"):
         F.interpolate(x, size=3, mode="bicubic")
+
+
+FLOAT32_CASES = {
+    "linear": lambda x: F.linear(x.flatten(1), tg.randn(3, 48)),
+    "conv2d": lambda x: F.conv2d(x, tg.randn(2, 3, 3, 3), tg.randn(2), padding=1),
+    "conv_transpose2d": lambda x: F.conv_transpose2d(x, tg.randn(3, 2, 3, 3), stride=2),
+    "unfold/fold": lambda x: F.fold(F.unfold(x, 2), (4, 4), 2),
+    "max_pool2d": lambda x: F.max_pool2d(x, 3, 1, 1),
+    "avg_pool2d": lambda x: F.avg_pool2d(x, 2, count_include_pad=False, padding=1),
+    "adaptive_avg_pool2d": lambda x: F.adaptive_avg_pool2d(x, 3),
+    "batch_norm": lambda x: F.batch_norm(x, tg.zeros(3), tg.ones(3), tg.ones(3), tg.zeros(3),
+                                         training=True),
+    "batch_norm eval": lambda x: F.batch_norm(x, tg.zeros(3), tg.ones(3), training=False),
+    "layer_norm": lambda x: F.layer_norm(x, (4, 4)),
+    "group_norm": lambda x: F.group_norm(x, 3),
+    "instance_norm": lambda x: F.instance_norm(x),
+    "local_response_norm": lambda x: F.local_response_norm(x, 2),
+    "dropout": lambda x: F.dropout(x, 0.3),
+    "relu": F.relu, "leaky_relu": F.leaky_relu, "gelu": F.gelu,
+    "gelu tanh": lambda x: F.gelu(x, "tanh"),
+    "pad": lambda x: F.pad(x, (1, 2, 0, 1), mode="reflect"),
+    "interpolate": lambda x: F.interpolate(x, scale_factor=1.5, mode="bilinear"),
+    "cross_entropy": lambda x: F.cross_entropy(x.flatten(1), tg.tensor([1, 0]),
+                                               label_smoothing=0.1),
+    "cross_entropy probs": lambda x: F.cross_entropy(x.flatten(1), F.softmax(
+        tg.randn(2, 48), 1)),
+    "nll_loss": lambda x: F.nll_loss(x.flatten(1), tg.tensor([1, 0])),
+    "mse_loss": lambda x: F.mse_loss(x, tg.randn(2, 3, 4, 4)),
+    "l1_loss": lambda x: F.l1_loss(x, tg.randn(2, 3, 4, 4)),
+    "binary_cross_entropy": lambda x: F.binary_cross_entropy(x.sigmoid(),
+                                                             tg.rand(2, 3, 4, 4)),
+    "bce_with_logits": lambda x: F.binary_cross_entropy_with_logits(
+        x, tg.rand(2, 3, 4, 4), pos_weight=tg.ones(4)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(FLOAT32_CASES))
+def test_float32_stays_float32_forward_and_backward(name):
+    x = tg.randn(2, 3, 4, 4, requires_grad=True)
+    y = FLOAT32_CASES[name](x)
+    assert y.dtype == np.float32, name
+    y.sum().backward()
+    assert x.grad.dtype == np.float32 and np.isfinite(x.grad.numpy()).all()

@@ -9,6 +9,8 @@ the shared yardstick ``../shared/bench/compare.py`` is the reference measurement
     python benchmarks/bench_functional.py conv pool   # only names containing these
     python benchmarks/bench_functional.py --memory    # + peak memory of a DeepConvNet step
     python benchmarks/bench_functional.py --threads 1 # one BLAS / torch thread (under load)
+    python benchmarks/bench_functional.py --threads 1 --cpu   # CPU time, not wall time:
+                                                      # the steadiest figure on a busy box
 
 Figures are medians over rounds of the per-call time, in ms.
 """
@@ -29,23 +31,24 @@ import numpy as np  # noqa: E402
 
 ROUNDS = 9
 BLOCK_SECONDS = 0.15
+CLOCK = time.perf_counter        # --cpu: time.process_time
 
 
 def timeit(fn):
     """Median ms per call over ROUNDS blocks (each ~BLOCK_SECONDS), after a warm-up."""
     fn()
     fn()
-    t0 = time.perf_counter()
+    t0 = CLOCK()
     fn()
-    one = max(time.perf_counter() - t0, 1e-6)
+    one = max(CLOCK() - t0, 1e-6)
     inner = max(1, int(BLOCK_SECONDS / one))
     samples = []
     for _ in range(ROUNDS):
         gc.collect()
-        t0 = time.perf_counter()
+        t0 = CLOCK()
         for _ in range(inner):
             fn()
-        samples.append((time.perf_counter() - t0) / inner * 1e3)
+        samples.append((CLOCK() - t0) / inner * 1e3)
     return statistics.median(samples)
 
 
@@ -269,7 +272,10 @@ def peak_memory_mb(lib):
 
 
 def main(argv):
+    global CLOCK
     memory = "--memory" in argv
+    if "--cpu" in argv:
+        CLOCK = time.process_time
     threads = int(argv[argv.index("--threads") + 1]) if "--threads" in argv else 2
     if "--threads" in argv:
         del argv[argv.index("--threads"):argv.index("--threads") + 2]

@@ -199,3 +199,30 @@ def test_pools_and_conv_accept_any_memory_layout(make):
         y.backward(tg.tensor(g))
         np.testing.assert_allclose(y.numpy(), y_ref.numpy(), atol=1e-12)
         np.testing.assert_allclose(x.grad.numpy(), ref_in.grad.numpy(), atol=1e-12)
+
+
+def test_threaded_passes_equal_inline_passes(monkeypatch):
+    """Splitting memory-bound passes over the batch and threads changes no value."""
+    from tinygrad_jp.ops import parallel
+    rng = np.random.default_rng(12)
+    x = distinct((5, 3, 8, 8), 12)
+    w, b = rng.standard_normal((4, 3, 3, 3)), rng.standard_normal(4)
+    w1 = rng.standard_normal((2, 1, 3, 3))
+
+    def run():
+        xs = [t64(x), t64(w), t64(b), t64(x[:, :1]), t64(w1)]
+        h = F.relu(F.conv2d(xs[0], xs[1], xs[2], padding=1))
+        h = F.max_pool2d(h, 2) + F.max_pool2d(h, 3, 2, 1)[..., :4, :4]
+        h2 = F.conv2d(F.relu(F.conv2d(xs[3], xs[4], padding=2)), xs[1][:, :2], stride=2)
+        ((h * h).sum() + (h2 * h2).sum()).backward()
+        return [h.numpy(), h2.numpy()] + [t.grad.numpy() for t in xs]
+
+    inline = run()
+    monkeypatch.setattr(parallel, "MIN_BYTES", 0)
+    parallel.set_num_threads(3)
+    try:
+        threaded = run()
+    finally:
+        parallel.set_num_threads(parallel._default_threads())
+    for a, b_ in zip(inline, threaded, strict=True):
+        np.testing.assert_allclose(a, b_, rtol=1e-12, atol=1e-12)

@@ -34,6 +34,7 @@ from numpy.lib.stride_tricks import as_strided
 
 from ..autograd import Function, is_grad_enabled
 from ..tensor import Tensor
+from .parallel import over_batch
 
 # A column matrix up to this size is kept for the weight gradient; a larger one is
 # rebuilt in backward (one strided copy), which keeps a deep network's peak memory low.
@@ -148,7 +149,8 @@ def _padded_nhwc(x, ph, pw, slot):
     if pw:
         buf[:, ph:h + ph, :pw] = 0
         buf[:, ph:h + ph, w + pw:] = 0
-    buf[:, ph:h + ph, pw:w + pw] = xt
+    inner = buf[:, ph:h + ph, pw:w + pw]
+    over_batch(lambda b: np.copyto(inner[b], xt[b]), n, xt.nbytes)
     return buf
 
 
@@ -177,7 +179,7 @@ def im2col(x, kernel, stride, padding, dilation, out=None, ones=False):
     body = out[:, :k] if ones else out
     target = body.view()
     target.shape = view.shape              # a view of the column block, never a copy
-    np.copyto(target, view)
+    over_batch(lambda b: np.copyto(target[b], view[b]), n, target.size * x.itemsize)
     if ones:
         out[:, k] = 1
     return out
@@ -200,7 +202,8 @@ def im2col_t(x, kernel, stride, padding, dilation, out=None, ones=False):
         buf[:, h + ph:] = 0
         buf[:, ph:h + ph, :pw] = 0
         buf[:, ph:h + ph, w + pw:] = 0
-        buf[:, ph:h + ph, pw:w + pw] = img
+        inner = buf[:, ph:h + ph, pw:w + pw]
+        over_batch(lambda b: np.copyto(inner[b], img[b]), n, img.nbytes)
         img = buf
     s0, s1, s2 = img.strides
     view = as_strided(img, (kh, kw, n, oh, ow), (s1 * dh, s2 * dw, s0, s1 * sh, s2 * sw),
@@ -210,7 +213,8 @@ def im2col_t(x, kernel, stride, padding, dilation, out=None, ones=False):
         out = workspace("colt", (k + ones, n * oh * ow), x.dtype)
     target = out[:k].view()
     target.shape = view.shape
-    np.copyto(target, view)
+    over_batch(lambda b: np.copyto(target[:, :, b], view[:, :, b]), n,
+               target.size * x.itemsize)
     if ones:
         out[k] = 1
     return out
@@ -266,19 +270,20 @@ def col2im_rows(g_rows, w, x_shape, kernel, stride, padding, dilation):
     padded = ph or pw
     if padded:
         dxp = workspace("dpad", (n, hp, wp, c), g_rows.dtype)
-        dxp.fill(0)
     else:
-        dxp = np.zeros((n, hp, wp, c), g_rows.dtype)
+        dxp = np.empty((n, hp, wp, c), g_rows.dtype)
+    over_batch(lambda b: dxp[b].fill(0), n, dxp.nbytes)
     for i in range(kh):
         for j in range(kw):
             np.matmul(g_rows, w3[i * kw + j], out=part)
-            rs = slice(i * dh, i * dh + sh * (oh - 1) + 1, sh)
-            cs = slice(j * dw, j * dw + sw * (ow - 1) + 1, sw)
-            target = dxp[:, rs, cs]
-            np.add(target, part4, out=target)
+            target = dxp[:, i * dh:i * dh + sh * (oh - 1) + 1:sh,
+                         j * dw:j * dw + sw * (ow - 1) + 1:sw]
+            over_batch(lambda b, t=target: np.add(t[b], part4[b], out=t[b]), n,
+                       part.nbytes)
     if padded:
         dx = np.empty((n, h, wd, c), g_rows.dtype)
-        np.copyto(dx, dxp[:, ph:ph + h, pw:pw + wd])
+        inner = dxp[:, ph:ph + h, pw:pw + wd]
+        over_batch(lambda b: np.copyto(dx[b], inner[b]), n, dx.nbytes)
     else:
         dx = dxp
     return dx.transpose(0, 3, 1, 2)

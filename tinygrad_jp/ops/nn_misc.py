@@ -8,6 +8,8 @@ import numpy as np
 
 from ..autograd import Function
 from ..tensor import Tensor
+from . import parallel
+from .parallel import over_batch
 
 
 def _const(array):
@@ -45,10 +47,16 @@ class Relu(Function):
 
     Nothing extra is kept for backward: the mask is recomputed from the output,
     which the next layer holds anyway (and under ``no_grad`` nothing is kept at all).
+    Large arrays are split over the batch and threads.
     """
 
     def forward(self, x):
-        out = np.maximum(x.data, 0)
+        xd = x.data
+        if xd.ndim == 0 or xd.nbytes < parallel.MIN_BYTES:
+            out = np.maximum(xd, 0)
+        else:
+            out = np.empty_like(xd)          # same memory order as the input
+            over_batch(lambda b: np.maximum(xd[b], 0, out=out[b]), xd.shape[0], xd.nbytes)
         self.save_for_backward(out)
         return out
 
@@ -57,19 +65,29 @@ class Relu(Function):
         return "ReluBackward"
 
     def backward(self, grad):
-        return MaskMul.apply(grad, mask=self.saved[0] > 0)
+        return PositiveMask.apply(grad, ref=self.saved[0])
 
 
-class MaskMul(Function):
-    """``grad`` where ``mask`` else 0 (ReLU's backward); linear, so its own backward
-    is the same op."""
+class PositiveMask(Function):
+    """``grad`` where ``ref > 0`` else 0 (ReLU's backward, with ``ref`` its output).
+    Linear in ``grad``, so its own backward is the same op."""
 
-    def forward(self, g, mask):
-        self.mask = mask
-        return np.multiply(g.data, mask, dtype=g.data.dtype)
+    def forward(self, g, ref):
+        self.ref = ref
+        gd = g.data
+        if gd.ndim == 0 or gd.nbytes < parallel.MIN_BYTES or gd.shape != ref.shape:
+            return np.multiply(gd, ref > 0, dtype=gd.dtype)
+        out = np.empty_like(ref, dtype=gd.dtype)
+        over_batch(lambda b: np.multiply(gd[b], ref[b] > 0, out=out[b], dtype=gd.dtype),
+                   gd.shape[0], gd.nbytes)
+        return out
+
+    @property
+    def name(self):
+        return "ThresholdBackward"
 
     def backward(self, grad):
-        return MaskMul.apply(grad, mask=self.mask)
+        return PositiveMask.apply(grad, ref=self.ref)
 
 
 class LeakyRelu(Function):

@@ -12,6 +12,7 @@ import numpy as np
 
 from ..autograd import Function, is_grad_enabled
 from .conv import empty_in_layout, empty_like_layout, is_channels_last, layout_of
+from .parallel import over_batch
 
 
 def pool_out_size(size, k, s, p, d, ceil_mode):
@@ -133,13 +134,23 @@ def _select(won, a, b):
 
 
 def _tiled_max(x, g, need_index):
-    """Max over non-overlapping windows: a tournament along kw, then along kh.
+    """Max over non-overlapping windows, the batch split over threads."""
+    out = empty_like_layout(g.out_shape, x)
+    idx = empty_like_layout(g.out_shape, x, g.index_dtype()) if need_index else None
+    over_batch(lambda b: _tiled_max_part(x[b], g, out[b], None if idx is None else idx[b]),
+               x.shape[0], x.nbytes)
+    return out, idx
+
+
+def _tiled_max_part(x, g, out, idx):
+    """A tournament along kw, then along kh, written into ``out`` (and ``idx``).
 
     Strict comparisons and this order (columns inside a row first, then rows) make the
     winner the first maximum in row-major window order, PyTorch's tie rule.
     """
     tiles = _Tiles(g, is_channels_last(x))
     v = tiles.windows(tiles.phys(x))
+    o = tiles.phys(out)
     dt = g.index_dtype()
     col = None                       # winning column so far (bool while kw == 2)
     if g.kw == 1:
@@ -147,45 +158,46 @@ def _tiled_max(x, g, need_index):
     else:
         first = tiles.col(v, 0)
         cand = tiles.col(v, 1)
-        if need_index:
+        if idx is not None:
             col = np.greater(cand, first)
         best = np.maximum(first, cand)
     for j in range(2, g.kw):
         cand = tiles.col(v, j)
-        if need_index:
+        if idx is not None:
             won = np.greater(cand, best)
             col = _select(won, np.asarray(j, dt), col.astype(dt, copy=False))
         np.maximum(best, cand, out=best)
     if g.kh == 1:
-        out = tiles.row(best, 0).copy()
+        np.copyto(o, tiles.row(best, 0))
     else:
-        out = np.maximum(tiles.row(best, 0), tiles.row(best, 1))
-    idx = None
-    if need_index:
-        row = None
-        pick = None if col is None else tiles.row(col, 0)
-        running = tiles.row(best, 0)
-        for i in range(1, g.kh):
-            cand = tiles.row(best, i)
-            won = np.greater(cand, running)
-            row = won if row is None else _select(won, np.asarray(i, dt),
-                                                  row.astype(dt, copy=False))
-            if pick is not None:
-                pick = _select(won, tiles.row(col, i), pick)
-            if i >= 2:
-                np.maximum(out, cand, out=out)
-            running = out
-        if row is None:
-            idx = np.zeros(out.shape, dt) if pick is None else pick.astype(dt)
-        else:
-            idx = row.astype(dt) * dt.type(g.kw) if g.kw > 1 else row.astype(dt)
-            if pick is not None:
-                idx += pick
-        idx = tiles.logical(idx)
-    else:
+        np.maximum(tiles.row(best, 0), tiles.row(best, 1), out=o)
+    if idx is None:
         for i in range(2, g.kh):
-            np.maximum(out, tiles.row(best, i), out=out)
-    return tiles.logical(out), idx
+            np.maximum(o, tiles.row(best, i), out=o)
+        return
+    row = None
+    pick = None if col is None else tiles.row(col, 0)
+    running = tiles.row(best, 0)
+    for i in range(1, g.kh):
+        cand = tiles.row(best, i)
+        won = np.greater(cand, running)
+        row = won if row is None else _select(won, np.asarray(i, dt),
+                                              row.astype(dt, copy=False))
+        if pick is not None:
+            pick = _select(won, tiles.row(col, i), pick)
+        if i >= 2:
+            np.maximum(o, cand, out=o)
+        running = o
+    target = tiles.phys(idx)
+    if row is None:
+        if pick is None:
+            target.fill(0)
+        else:
+            np.copyto(target, pick, casting="unsafe")
+    else:
+        np.multiply(row, dt.type(g.kw), out=target, casting="unsafe")
+        if pick is not None:
+            np.add(target, pick, out=target, casting="unsafe")
 
 
 def _like(ref, a):
@@ -260,8 +272,12 @@ class MaxPoolScatter(Function):
             tiles = _Tiles(g, is_channels_last(dxp))
             view = tiles.windows(tiles.phys(dxp))
             gp, ip = tiles.phys(gd), tiles.phys(idx)
-            for p in range(g.kh * g.kw):
-                np.multiply(gp, ip == p, out=tiles.cell(view, p // g.kw, p % g.kw))
+
+            def scatter(b):
+                for p in range(g.kh * g.kw):
+                    np.multiply(gp[b], ip[b] == p,
+                                out=tiles.cell(view, p // g.kw, p % g.kw)[b])
+            over_batch(scatter, n, dxp.nbytes)
         else:
             dxp.fill(0)
             for p, rs, cs in g.positions():

@@ -1,0 +1,86 @@
+"""Intra-op parallelism for memory-bound array passes.
+
+NumPy releases the GIL inside copies and ufunc loops, so splitting one large pass
+(an im2col copy, a ReLU, a pooling sweep) over the batch dimension and running the
+parts on a few threads uses every core, as PyTorch's CPU kernels do. GEMMs are not
+split here: BLAS already runs them on its own threads.
+
+The number of threads is ``TINYGRAD_JP_NUM_THREADS`` if set, else the number of CPUs
+(at most 4); passes smaller than ``MIN_BYTES`` run inline, where a thread hand-off
+would cost more than it saves.
+"""
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+MIN_BYTES = 1 << 20
+
+
+def _default_threads():
+    env = os.environ.get("TINYGRAD_JP_NUM_THREADS")
+    if env:
+        try:
+            return max(1, int(env))
+        except ValueError:
+            pass
+    return max(1, min(os.cpu_count() or 1, 4))
+
+
+_threads = _default_threads()
+_executor = None
+_lock = threading.Lock()
+_busy = threading.local()
+
+
+def num_threads():
+    """How many threads a large pass is split over."""
+    return _threads
+
+
+def set_num_threads(n):
+    """Use ``n`` threads for large memory-bound passes (1 turns the splitting off)."""
+    global _threads, _executor
+    if not isinstance(n, int) or n < 1:
+        raise ValueError(f"set_num_threads: n must be a positive int, got {n!r}")
+    with _lock:
+        if _executor is not None:
+            _executor.shutdown(wait=True)
+            _executor = None
+        _threads = n
+
+
+def _pool():
+    global _executor
+    if _executor is None:
+        with _lock:
+            if _executor is None:
+                _executor = ThreadPoolExecutor(max_workers=_threads - 1,
+                                               thread_name_prefix="tinygrad_jp")
+    return _executor
+
+
+def over_batch(fn, n, nbytes):
+    """Call ``fn(part)`` for slices ``part`` covering ``range(n)``, in parallel when the
+    pass moves at least MIN_BYTES; returns when every part is done. ``fn`` must only
+    touch its own slice of its outputs."""
+    parts = min(_threads, n)
+    if parts <= 1 or nbytes < MIN_BYTES or getattr(_busy, "inside", False):
+        fn(slice(0, n))
+        return
+    bounds = [n * i // parts for i in range(parts + 1)]
+    slices = [slice(bounds[i], bounds[i + 1]) for i in range(parts)]
+    futures = [_pool().submit(_run_inside, fn, s) for s in slices[1:]]
+    try:
+        _run_inside(fn, slices[0])
+    finally:
+        for f in futures:
+            f.result()
+
+
+def _run_inside(fn, part):
+    # a part never splits again (no nested waiting on the same small pool)
+    _busy.inside = True
+    try:
+        fn(part)
+    finally:
+        _busy.inside = False

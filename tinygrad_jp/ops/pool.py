@@ -133,10 +133,18 @@ def _select(won, a, b):
     return b + won * (a - b)
 
 
+def _output_like(shape, x, dtype=None):
+    """Pooled outputs stay channels-last after a channels-last input; otherwise they
+    are plain NCHW, so a following flatten is free (every pass still runs along W)."""
+    if is_channels_last(x):
+        return empty_like_layout(shape, x, dtype)
+    return np.empty(shape, x.dtype if dtype is None else dtype)
+
+
 def _tiled_max(x, g, need_index):
     """Max over non-overlapping windows, the batch split over threads."""
-    out = empty_like_layout(g.out_shape, x)
-    idx = empty_like_layout(g.out_shape, x, g.index_dtype()) if need_index else None
+    out = _output_like(g.out_shape, x)
+    idx = _output_like(g.out_shape, x, g.index_dtype()) if need_index else None
     over_batch(lambda b: _tiled_max_part(x[b], g, out[b], None if idx is None else idx[b]),
                x.shape[0], x.nbytes)
     return out, idx
@@ -212,7 +220,7 @@ def max_pool_forward(x, g, need_index):
     if g.tiles_exactly() and not g.framed:
         return _tiled_max(x, g, need_index)
     xp = g.frame(x, -np.inf)
-    out = empty_like_layout(g.out_shape, x)
+    out = _output_like(g.out_shape, x)
     idx = None
     if need_index:
         idx = empty_like_layout(g.out_shape, out, g.index_dtype())
@@ -337,7 +345,7 @@ class AvgPool2d(Function):
         g = self.geo = geometry
         self.divisor = divisor
         xp = g.frame(x.data, 0)
-        out = empty_like_layout(g.out_shape, x.data)
+        out = _output_like(g.out_shape, x.data)
         for p, rs, cs in g.positions():
             if p == 0:
                 np.copyto(out, xp[:, :, rs, cs])

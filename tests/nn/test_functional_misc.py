@@ -204,3 +204,24 @@ def test_float32_stays_float32_forward_and_backward(name):
     assert y.dtype == np.float32, name
     y.sum().backward()
     assert x.grad.dtype == np.float32 and np.isfinite(x.grad.numpy()).all()
+
+
+def test_parallel_passes_work_after_fork_and_reject_bad_thread_counts(monkeypatch):
+    import os
+
+    from tinygrad_jp.ops import parallel
+    if not hasattr(os, "fork"):
+        pytest.skip("no fork on this platform")
+    monkeypatch.setattr(parallel, "MIN_BYTES", 0)
+    parallel.set_num_threads(2)
+    x = tg.randn(4, 3, 6, 6)
+    expected = F.max_pool2d(F.relu(x), 2).numpy()      # the parent's pool is now running
+    pid = os.fork()
+    if pid == 0:                                        # child: must not hang
+        ok = np.array_equal(F.max_pool2d(F.relu(x), 2).numpy(), expected)
+        os._exit(0 if ok else 1)
+    _, status = os.waitpid(pid, 0)
+    parallel.set_num_threads(parallel._default_threads())
+    assert os.WEXITSTATUS(status) == 0
+    with pytest.raises(ValueError, match="positive int"):
+        parallel.set_num_threads(0)

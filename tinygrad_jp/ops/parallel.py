@@ -28,6 +28,7 @@ def _default_threads():
 
 _threads = _default_threads()
 _executor = None
+_executor_pid = None
 _lock = threading.Lock()
 _busy = threading.local()
 
@@ -43,19 +44,22 @@ def set_num_threads(n):
     if not isinstance(n, int) or n < 1:
         raise ValueError(f"set_num_threads: n must be a positive int, got {n!r}")
     with _lock:
-        if _executor is not None:
+        if _executor is not None and _executor_pid == os.getpid():
             _executor.shutdown(wait=True)
-            _executor = None
+        _executor = None
         _threads = n
 
 
 def _pool():
-    global _executor
-    if _executor is None:
+    global _executor, _executor_pid
+    # a forked child (e.g. a data-loading worker) inherits the pool object but not its
+    # threads: it makes a pool of its own
+    if _executor is None or _executor_pid != os.getpid():
         with _lock:
-            if _executor is None:
+            if _executor is None or _executor_pid != os.getpid():
                 _executor = ThreadPoolExecutor(max_workers=_threads - 1,
                                                thread_name_prefix="tinygrad_jp")
+                _executor_pid = os.getpid()
     return _executor
 
 

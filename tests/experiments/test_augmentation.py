@@ -29,7 +29,7 @@ def smoke(tmp_path_factory):
 def test_report_and_figures(smoke):
     _, _, data = smoke
     assert data["smoke"] and data["name"] == "augmentation"
-    assert data["figures"] == ["augmented_samples.png", "accuracy.png"]
+    assert data["figures"] == ["augmented_samples.png", "accuracy.png", "distorted_test.png"]
 
 
 def test_augmented_grid_differs_from_the_originals(smoke):
@@ -47,12 +47,16 @@ def test_runs_recorded_and_effects_stated(smoke):
         r = res[name]
         assert len(r["test_acc"]) == len(r["steps"]) > 0
         assert 0 <= r["final_test_acc"] <= 1 and 0 <= r["final_train_acc"] <= 1
-    assert len(data["effects"]) == 3
+        assert 0 <= r["distorted_test_acc"] <= 1
+    assert len(data["effects"]) == 4
     first = data["effects"][0]
     te = {n: res[n]["final_test_acc"] for n in augmentation.RUNS}
     assert first["shown"] == (te[augmentation.RUNS[2]] > te["none"]
                               and te["affine"] > te["none"])
     assert first["claim"] in stdout
+    dist = {n: res[n]["distorted_test_acc"] for n in augmentation.RUNS}
+    third = data["effects"][2]
+    assert third["shown"] == (dist[augmentation.RUNS[2]] > dist["none"] + 0.03)
 
 
 def test_pipelines_change_batches_and_keep_shape():

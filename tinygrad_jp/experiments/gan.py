@@ -30,9 +30,10 @@ N_REF = 1000                     # training images the nearest-neighbour distanc
 def _settings(full, smoke):
     if smoke:
         return dict(iters=4, batch=16, snapshots=(0, 2, 4), ngf=16, ndf=8, clf_iters=20)
-    iters = 2000 if full else 600
-    snaps = (0, 50, 150, 300, 600) if not full else (0, 100, 400, 1000, 2000)
-    return dict(iters=iters, batch=64, snapshots=snaps, ngf=64, ndf=32, clf_iters=400)
+    # Batch 32: for the same time, twice the updates of batch 64 (smoother samples sooner).
+    iters = 6000 if full else 3000
+    snaps = (0, 200, 600, 1500, 3000) if not full else (0, 400, 1500, 3000, 6000)
+    return dict(iters=iters, batch=32, snapshots=snaps, ngf=64, ndf=32, clf_iters=400)
 
 
 def _to_unit(x):

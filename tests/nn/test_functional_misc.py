@@ -213,6 +213,8 @@ def test_parallel_passes_work_after_fork_and_reject_bad_thread_counts(monkeypatc
     if not hasattr(os, "fork"):
         pytest.skip("no fork on this platform")
     monkeypatch.setattr(parallel, "MIN_BYTES", 0)
+    monkeypatch.setattr(parallel, "STALL_SECONDS", 1e9)
+    monkeypatch.setattr(parallel, "_inline_until", 0.0)
     parallel.set_num_threads(2)
     x = tg.randn(4, 3, 6, 6)
     expected = F.max_pool2d(F.relu(x), 2).numpy()      # the parent's pool is now running
@@ -225,3 +227,23 @@ def test_parallel_passes_work_after_fork_and_reject_bad_thread_counts(monkeypatc
     assert os.WEXITSTATUS(status) == 0
     with pytest.raises(ValueError, match="positive int"):
         parallel.set_num_threads(0)
+
+
+def test_parallel_passes_back_off_when_helpers_start_late(monkeypatch):
+    """On a busy machine (a helper thread waits for a core) passes run inline for a
+    while instead of stalling on every hand-off."""
+    from tinygrad_jp.ops import parallel
+    monkeypatch.setattr(parallel, "MIN_BYTES", 0)
+    monkeypatch.setattr(parallel, "STALL_SECONDS", -1.0)     # every start counts as late
+    monkeypatch.setattr(parallel, "_inline_until", 0.0)
+    parallel.set_num_threads(2)
+    try:
+        seen = []
+        parallel.over_batch(lambda b: seen.append(b), 4, 1 << 30)
+        assert len(seen) == 2                                # split once...
+        assert parallel._inline_until > 0
+        seen.clear()
+        parallel.over_batch(lambda b: seen.append(b), 4, 1 << 30)
+        assert seen == [slice(0, 4)]                         # ...then inline
+    finally:
+        parallel.set_num_threads(parallel._default_threads())

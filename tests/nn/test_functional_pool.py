@@ -219,6 +219,8 @@ def test_threaded_passes_equal_inline_passes(monkeypatch):
 
     inline = run()
     monkeypatch.setattr(parallel, "MIN_BYTES", 0)
+    monkeypatch.setattr(parallel, "STALL_SECONDS", 1e9)      # never fall back inline
+    monkeypatch.setattr(parallel, "_inline_until", 0.0)
     parallel.set_num_threads(3)
     try:
         threaded = run()

@@ -8,12 +8,21 @@ split here: BLAS already runs them on its own threads.
 The number of threads is ``TINYGRAD_JP_NUM_THREADS`` if set, else the number of CPUs
 (at most 4); passes smaller than ``MIN_BYTES`` run inline, where a thread hand-off
 would cost more than it saves.
+
+On a machine busy with other processes a helper thread may wait milliseconds for a
+core, and a step made of dozens of passes would stall on every one of them. So when a
+helper starts later than ``STALL_SECONDS`` after it was handed its part, passes run
+inline for the next ``BACKOFF_SECONDS``; on an idle machine helpers start within
+microseconds and the splitting stays on.
 """
 import os
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 MIN_BYTES = 1 << 20
+STALL_SECONDS = 0.002
+BACKOFF_SECONDS = 2.0
 
 
 def _default_threads():
@@ -31,6 +40,7 @@ _executor = None
 _executor_pid = None
 _lock = threading.Lock()
 _busy = threading.local()
+_inline_until = 0.0
 
 
 def num_threads():
@@ -67,24 +77,33 @@ def over_batch(fn, n, nbytes):
     """Call ``fn(part)`` for slices ``part`` covering ``range(n)``, in parallel when the
     pass moves at least MIN_BYTES; returns when every part is done. ``fn`` must only
     touch its own slice of its outputs."""
+    global _inline_until
     parts = min(_threads, n)
     if parts <= 1 or nbytes < MIN_BYTES or getattr(_busy, "inside", False):
         fn(slice(0, n))
         return
+    now = time.perf_counter()
+    if now < _inline_until:
+        fn(slice(0, n))
+        return
     bounds = [n * i // parts for i in range(parts + 1)]
     slices = [slice(bounds[i], bounds[i + 1]) for i in range(parts)]
-    futures = [_pool().submit(_run_inside, fn, s) for s in slices[1:]]
+    futures = [_pool().submit(_run_inside, fn, s, now) for s in slices[1:]]
     try:
-        _run_inside(fn, slices[0])
+        _run_inside(fn, slices[0], None)
     finally:
-        for f in futures:
-            f.result()
+        late = max(f.result() for f in futures)
+    if late > STALL_SECONDS:
+        _inline_until = time.perf_counter() + BACKOFF_SECONDS
 
 
-def _run_inside(fn, part):
+def _run_inside(fn, part, submitted):
+    """Run one part; return how long it waited for a thread (0 on the caller's)."""
+    late = 0.0 if submitted is None else time.perf_counter() - submitted
     # a part never splits again (no nested waiting on the same small pool)
     _busy.inside = True
     try:
         fn(part)
     finally:
         _busy.inside = False
+    return late

@@ -43,6 +43,8 @@ from .functional import (
     tanh,
 )
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
+from .ops.parallel import num_threads as get_num_threads
+from .ops.parallel import set_num_threads
 from .random import manual_seed
 from .serialization import load, load_metadata, save
 from .tensor import Tensor, cat, matmul, maximum, minimum, stack, tensor, where

@@ -46,12 +46,14 @@ def test_losses_finite_and_one_per_iteration(smoke):
 
 def test_quality_measured_at_every_snapshot(smoke):
     _, _, data = smoke
-    q = data["results"]["quality"]
+    res = data["results"]
+    q = res["quality"]
     assert sorted(int(k) for k in q) == [0, 2, 4]
     for v in q.values():
-        # The untrained generator's grey blur is far from every real image.
-        assert v["nn_distance"] > data["results"]["real_nn_distance"]
-        assert 0.1 <= v["judge_confidence"] <= 1 and 1 <= v["classes_seen"] <= 10
+        # The untrained generator's grey blur is far from the real images.
+        assert v["frechet"] > res["real_frechet"] >= 0
+        assert 1 <= v["classes_seen"] <= 10
+    assert str(res["best_snapshot"]) in q
 
 
 def test_conditional(tmp_path):
@@ -71,8 +73,18 @@ def test_conditional_is_a_gan_only_option(tmp_path):
     assert p.returncode != 0 and "gan" in p.stderr
 
 
-def test_nn_distance_and_moving_average():
-    ref = np.array([[0.0, 0.0], [3.0, 4.0]])
-    assert gan._nn_distance(np.array([[0.0, 0.0], [3.0, 0.0]]), ref) == pytest.approx(1.5)
+def test_frechet_distance_closed_forms():
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((400, 3))
+    a -= a.mean(0)
+    assert gan._frechet(a, a) == pytest.approx(0.0, abs=1e-6)
+    # Shifting one set by c adds ‖c‖²; scaling it by k adds (k − 1)²·tr Σ.
+    shift = np.array([1.0, 2.0, 2.0])
+    assert gan._frechet(a, a + shift) == pytest.approx(9.0, rel=1e-6)
+    tr = np.trace(np.cov(a, rowvar=False))
+    assert gan._frechet(a, 3 * a) == pytest.approx(4 * tr, rel=1e-6)
+
+
+def test_moving_average():
     ma = gan._moving_average([1, 2, 3, 4], 2)
     assert np.isnan(ma[0]) and ma[1:].tolist() == [1.5, 2.5, 3.5]

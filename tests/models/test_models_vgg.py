@@ -1,5 +1,4 @@
 """VGG16: torchvision's layout, any input size, and the seed-004 fine-tuning figures."""
-import time
 
 import numpy as np
 import pytest
@@ -34,9 +33,7 @@ def test_seed_004_fine_tuned_model():
     model = VGG16(num_classes=2, input_size=128, classifier_hidden=None)
     assert model.classifier[-1].weight.shape == (2, 8192)
     model.features.requires_grad_(False)        # first the whole base frozen
-    start = time.perf_counter()
     s = nn.summary(model, (1, 3, 128, 128))
-    elapsed = time.perf_counter() - start
     assert (s.total_params, s.trainable_params, s.non_trainable_params) == \
         (14_731_074, 16_386, CONV_BASE)
     model.freeze_features(except_last_blocks=1)  # then block 5 unfrozen
@@ -45,7 +42,6 @@ def test_seed_004_fine_tuned_model():
     # (and 14,714,688 − 7,079,424) is 7,635,264.
     assert (s.total_params, s.trainable_params, s.non_trainable_params) == \
         (14_731_074, 7_095_810, 7_635_264)
-    assert elapsed < 30   # a sanity bound, not a benchmark (the machine is shared)
 
 
 def test_same_model_as_a_sequential_head_on_the_base():

@@ -275,7 +275,7 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
     ``inputs`` given, returns their gradients and leaves ``.grad`` alone.
     """
     grads = {}
-    for out, g in zip(outputs, grad_outputs):
+    for out, g in zip(outputs, grad_outputs, strict=True):
         key = out if out.grad_fn is None else out.grad_fn
         grads[key] = g if key not in grads else grads[key] + g
 
@@ -325,7 +325,8 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
                     node.saved = _FREED
             else:
                 input_grads = (None,) * len(node.inputs)
-            for parent, needed, g in zip(node.inputs, node.needs_input_grad, input_grads):
+            edges = zip(node.inputs, node.needs_input_grad, input_grads, strict=True)
+            for parent, needed, g in edges:
                 is_node = isinstance(parent, Function)
                 if needed and g is not None:
                     if _mode.anomaly:
@@ -386,7 +387,7 @@ def _as_grad_list(outputs, grad_outputs, op):
         raise RuntimeError(f"{op}: got {len(outputs)} outputs but {len(grad_outputs)} "
                            "grad_outputs")
     seeds = []
-    for i, (out, g) in enumerate(zip(outputs, grad_outputs)):
+    for i, (out, g) in enumerate(zip(outputs, grad_outputs, strict=True)):
         if not isinstance(out, Tensor):
             raise TypeError(f"{op}: outputs must be Tensors, got {type(out).__name__}")
         if not out.requires_grad:

@@ -83,7 +83,7 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True):
     worst = None          # (excess over tolerance, input, element, row, analytic, numerical)
     for row, v in enumerate(vectors):
         diff_outputs, grad_outputs, start = [], [], 0
-        for k, size in zip(positions, out_sizes):
+        for k, size in zip(positions, out_sizes, strict=True):
             o = outputs[k]
             if o.requires_grad:
                 diff_outputs.append(o)
@@ -93,7 +93,7 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True):
         grads = (autograd_grad(diff_outputs, checked_inputs, grad_outputs,
                                retain_graph=True, allow_unused=True)
                  if diff_outputs else [None] * len(checked))
-        for i, g in zip(checked, grads):
+        for i, g in zip(checked, grads, strict=True):
             analytic = (np.zeros(inputs[i].data.size) if g is None
                         else np.asarray(g.data, dtype=np.float64).reshape(-1))
             expected = v @ numerical[i]
@@ -139,11 +139,11 @@ def gradgradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=Tr
     def first_derivative(*xs):
         outs = _outputs(fn(*xs), "gradgradcheck")
         wanted = [xs[i] for i in diff_positions]
-        pairs = [(o, v) for o, v in zip(outs, vs) if o.requires_grad]
+        pairs = [(o, v) for o, v in zip(outs, vs, strict=True) if o.requires_grad]
         grads = autograd_grad([o for o, _ in pairs], wanted, [v for _, v in pairs],
                               create_graph=True, allow_unused=True)
         # an unused input has a zero derivative, constant in every input
         return tuple(Tensor._wrap(np.zeros(x.shape, x.dtype)) if g is None else g
-                     for g, x in zip(grads, wanted))
+                     for g, x in zip(grads, wanted, strict=True))
 
     return gradcheck(first_derivative, inputs, eps, atol, rtol, raise_exception)

@@ -740,10 +740,10 @@ class Tensor:
         sizes = _shape_arg(sizes)
         t = self.reshape((1,) * (len(sizes) - self.ndim) + self.shape)
         expanded = []
-        for s, r in zip(t.shape, sizes):
+        for s, r in zip(t.shape, sizes, strict=True):
             expanded += [r, s]
         inter = t.reshape(sum(([1, s] for s in t.shape), [])).expand(expanded)
-        return inter.reshape(tuple(s * r for s, r in zip(t.shape, sizes)))
+        return inter.reshape(tuple(s * r for s, r in zip(t.shape, sizes, strict=True)))
 
     def split(self, split_size, dim=0):
         d = _dim(dim, self.ndim, "split")

@@ -56,7 +56,7 @@ def test_manual_seed_makes_random_ops_reproducible():
     a = (tg.randn(3).numpy(), tg.rand(2).numpy(), tg.randint(0, 5, (4,)).numpy())
     tg.manual_seed(42)
     b = (tg.randn(3).numpy(), tg.rand(2).numpy(), tg.randint(0, 5, (4,)).numpy())
-    for x, y in zip(a, b):
+    for x, y in zip(a, b, strict=True):
         np.testing.assert_array_equal(x, y)
     tg.manual_seed(43)
     assert not np.array_equal(tg.randn(3).numpy(), a[0])
@@ -162,7 +162,8 @@ def test_shape_ops_values():
     assert tg.cat([tg.ones(2, 3), tg.zeros(1, 3)]).shape == (3, 3)
     assert tg.stack([tg.ones(2), tg.zeros(2)], dim=1).shape == (2, 2)
     np.testing.assert_array_equal(x[1, :, ::2].numpy(), np.arange(24).reshape(2, 3, 4)[1, :, ::2])
-    with pytest.raises(RuntimeError, match=r"reshape: shape \(5, 5\) is invalid for input of shape \(2, 3, 4\)"):
+    message = r"reshape: shape \(5, 5\) is invalid for input of shape \(2, 3, 4\)"
+    with pytest.raises(RuntimeError, match=message):
         x.reshape(5, 5)
     with pytest.raises(RuntimeError, match="expand"):
         tg.ones(2, 3).expand(4, 3)

@@ -59,7 +59,7 @@ def test_values_and_gradients_match_torch(name, monkeypatch):
     monkeypatch.setitem(fn.__globals__, "tg", _TorchShim)
     theirs, their_grads = _run(fn, arrays, "torch")
     np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-12)
-    for g, h in zip(our_grads, their_grads):
+    for g, h in zip(our_grads, their_grads, strict=True):
         assert (g is None) == (h is None)
         if g is not None:
             np.testing.assert_allclose(g, h, rtol=1e-10, atol=1e-12)

@@ -95,7 +95,7 @@ class Cat(Function):
 
     def backward(self, grad):
         grads, start = [], 0
-        for size, needed in zip(self.sizes, self.needs_input_grad):
+        for size, needed in zip(self.sizes, self.needs_input_grad, strict=True):
             index = (slice(None),) * self.dim + (slice(start, start + size),)
             grads.append(grad[index] if needed else None)
             start += size

@@ -50,7 +50,7 @@ class _IterationClock:
         """Mean seconds of one training iteration (forward, backward, step), leaving out
         the intervals in which the accuracy was measured."""
         stamps = np.array(self.stamps + [end])
-        intervals = np.diff(stamps)                 # interval i ends iteration i + 1
+        intervals = np.diff(stamps)       # intervals[i]: iteration i + 1 and what follows it
         evaluated = np.zeros(len(intervals), dtype=bool)
         for s in eval_steps:
             if 1 <= s <= len(intervals):

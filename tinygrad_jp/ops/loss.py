@@ -111,7 +111,7 @@ class CrossEntropyIndex(Function):
             np.put_along_axis(dx, self.safe, hit, axis=1)
             if b is not None:
                 dx -= (b * gd) * (1.0 if wb is None else wb)
-            return Tensor._wrap(dx.astype(dt, copy=False)), None
+            return Tensor._wrap(dx.astype(dt, copy=False))
         # create_graph: the same formula with recorded ops, softmax recomputed from x
         p = x.softmax(1)
         scale = a if b is None else a + b * dt.type(w_sum)
@@ -119,7 +119,7 @@ class CrossEntropyIndex(Function):
         np.put_along_axis(onehot, self.safe, a, axis=1)
         if b is not None:
             onehot = onehot + b * (1.0 if wb is None else wb)
-        return p * (g * _const(scale)) - g * _const(onehot), None
+        return p * (g * _const(scale)) - g * _const(onehot)
 
 
 def cross_entropy_probabilities(x, target, weight, reduction, smoothing):

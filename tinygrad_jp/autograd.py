@@ -287,7 +287,7 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
     captured = {}
     leaf_grads = {}
     for out in outputs:
-        if out.grad_fn is None:
+        if out.grad_fn is None and out in grads:
             leaf_grads[out] = grads.pop(out)
 
     prev_mode = _mode.enabled

@@ -5,9 +5,11 @@ NumPy releases the GIL inside copies and ufunc loops, so splitting one large pas
 parts on a few threads uses every core, as PyTorch's CPU kernels do. GEMMs are not
 split here: BLAS already runs them on its own threads.
 
-The number of threads is ``TINYGRAD_JP_NUM_THREADS`` if set, else the number of CPUs
-(at most 4); passes smaller than ``MIN_BYTES`` run inline, where a thread hand-off
-would cost more than it saves.
+The number of threads is ``TINYGRAD_JP_NUM_THREADS`` if set (or ``tg.set_num_threads``),
+else 1: measured with the shared yardstick on an idle 2-core machine, splitting made the
+SimpleConvNet step 1.59× PyTorch's against 1.30× without, because the helper threads
+compete with BLAS's own threads for the same cores. Passes smaller than ``MIN_BYTES``
+always run inline, where a thread hand-off would cost more than it saves.
 
 On a machine busy with other processes a helper thread may wait milliseconds for a
 core, and a step made of dozens of passes would stall on every one of them. So when a
@@ -32,7 +34,7 @@ def _default_threads():
             return max(1, int(env))
         except ValueError:
             pass
-    return max(1, min(os.cpu_count() or 1, 4))
+    return 1
 
 
 _threads = _default_threads()

@@ -96,7 +96,7 @@ class Transform:
     rng = None
 
     def _apply(self, x, rng):
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} must implement _apply(x, rng)")
 
     def __call__(self, x):
         batch, single = _as_batch(x, type(self).__name__)

@@ -5,9 +5,9 @@ NumPy releases the GIL inside copies and ufunc loops, so splitting one large pas
 parts on a few threads uses every core, as PyTorch's CPU kernels do. GEMMs are not
 split here: BLAS already runs them on its own threads.
 
-The number of threads is ``TINYGRAD_JP_NUM_THREADS`` if set (or ``tg.set_num_threads``),
-else 1: on an idle 2-core machine the shared yardstick showed no gain that stood out of
-its run-to-run spread (SimpleConvNet 1.30–1.59× PyTorch's with and without splitting),
+The number of threads is ``TINYGRAD_JP_NUM_THREADS`` if set (or
+``tg.set_num_threads``), else 1: on an idle 2-core machine the shared yardstick showed
+no gain that stood out of its run-to-run spread (SimpleConvNet 1.30–1.59× PyTorch's with and without splitting),
 and the helper threads compete with BLAS's own threads for the same cores. Passes smaller than ``MIN_BYTES``
 always run inline, where a thread hand-off would cost more than it saves.
 

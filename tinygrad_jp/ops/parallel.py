@@ -7,9 +7,10 @@ split here: BLAS already runs them on its own threads.
 
 The number of threads is ``TINYGRAD_JP_NUM_THREADS`` if set (or
 ``tg.set_num_threads``), else 1: on an idle 2-core machine the shared yardstick showed
-no gain that stood out of its run-to-run spread (SimpleConvNet 1.30–1.59× PyTorch's with and without splitting),
-and the helper threads compete with BLAS's own threads for the same cores. Passes smaller than ``MIN_BYTES``
-always run inline, where a thread hand-off would cost more than it saves.
+no gain that stood out of its run-to-run spread (SimpleConvNet 1.30–1.59× PyTorch's
+with and without splitting), and the helper threads compete with BLAS's own threads
+for the same cores. Passes smaller than ``MIN_BYTES`` always run inline, where a
+thread hand-off would cost more than it saves.
 
 On a machine busy with other processes a helper thread may wait milliseconds for a
 core, and a step made of dozens of passes would stall on every one of them. So when a

@@ -1,21 +1,10 @@
 """`tinygrad-jp experiment augmentation --smoke` end to end: the grid of augmented samples
 differs from the originals, and the three runs are recorded."""
-import os
-import subprocess
-import sys
-
 import numpy as np
 import pytest
 
 from tinygrad_jp.experiments import augmentation, check_report
-
-
-def run_cli(cwd, *args):
-    # One BLAS thread: on a busy 2-core machine OpenBLAS's threads fight over the cores
-    # and make these small matrix products many times slower.
-    env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MPLBACKEND="Agg")
-    return subprocess.run([sys.executable, "-m", "tinygrad_jp", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=300)
+from experiment_helpers import run_cli
 
 
 @pytest.fixture(scope="module")

@@ -1,16 +1,7 @@
 """`tinygrad-jp experiment batch-norm --smoke` end to end, and its robust effect."""
-import os
-import subprocess
-import sys
 
 from tinygrad_jp.experiments import check_report
-
-
-def run_cli(cwd, *args):
-    # One BLAS thread: see test_vanishing_gradient.py.
-    env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MPLBACKEND="Agg")
-    return subprocess.run([sys.executable, "-m", "tinygrad_jp", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=300)
+from experiment_helpers import run_cli
 
 
 def test_batch_norm_smoke(tmp_path):

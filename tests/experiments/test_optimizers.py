@@ -1,19 +1,10 @@
 """`tinygrad-jp experiment optimizers --smoke` end to end, and its robust effects."""
-import os
-import subprocess
-import sys
 
 from tinygrad_jp.experiments import check_report
+from experiment_helpers import run_cli
 
 OPTIMIZERS = ("SGD", "Momentum", "AdaGrad", "RMSProp", "AdaDelta", "Adam")
 CONDITIONS = ("sigmoid-gauss-batch_FALSE", "ReLU-He-batch_FALSE", "ReLU-He-batch_TRUE")
-
-
-def run_cli(cwd, *args):
-    # One BLAS thread: see test_vanishing_gradient.py.
-    env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MPLBACKEND="Agg")
-    return subprocess.run([sys.executable, "-m", "tinygrad_jp", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=300)
 
 
 def test_optimizers_smoke(tmp_path):

@@ -1,17 +1,7 @@
 """`tinygrad-jp experiment vanishing-gradient --smoke` end to end, and its robust effects."""
-import os
-import subprocess
-import sys
 
 from tinygrad_jp.experiments import check_report
-
-
-def run_cli(cwd, *args):
-    # One BLAS thread: on a busy 2-core machine OpenBLAS's threads fight over the cores
-    # and make these small matrix products many times slower.
-    env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MPLBACKEND="Agg")
-    return subprocess.run([sys.executable, "-m", "tinygrad_jp", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=300)
+from experiment_helpers import run_cli
 
 
 def test_vanishing_gradient_smoke(tmp_path):

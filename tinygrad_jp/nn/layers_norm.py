@@ -19,6 +19,21 @@ def _float_dtype(dtype):
     return _dtypes.DEFAULT_FLOAT if dtype is None else _dtypes.to_dtype(dtype, "norm layer")
 
 
+def _register_affine(module, shape, affine, bias, dtype):
+    """The optional per-feature ``weight`` and ``bias`` of a norm layer (``None`` entries
+    when absent, so the state-dict keys are PyTorch's)."""
+    module.register_parameter("weight", _param(shape, dtype) if affine else None)
+    module.register_parameter("bias", _param(shape, dtype) if affine and bias else None)
+
+
+def _reset_affine(module):
+    """Weight 1, bias 0 (where they exist)."""
+    if module.weight is not None:
+        init.ones_(module.weight)
+    if module.bias is not None:
+        init.zeros_(module.bias)
+
+
 class _NormBase(Module):
     """Weight/bias (if ``affine``) and running statistics (if ``track_running_stats``)."""
 
@@ -36,15 +51,7 @@ class _NormBase(Module):
         self.momentum = momentum
         self.affine = affine
         self.track_running_stats = track_running_stats
-        if affine:
-            self.weight = _param((num_features,), dtype)
-            if bias:
-                self.bias = _param((num_features,), dtype)
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _register_affine(self, (num_features,), affine, bias, dtype)
         if track_running_stats:
             dt = _float_dtype(dtype)
             self.register_buffer("running_mean", Tensor._wrap(np.zeros(num_features, dt)))
@@ -67,10 +74,7 @@ class _NormBase(Module):
     def reset_parameters(self):
         """Reset the running statistics; weight 1, bias 0."""
         self.reset_running_stats()
-        if self.affine:
-            init.ones_(self.weight)
-            if self.bias is not None:
-                init.zeros_(self.bias)
+        _reset_affine(self)
 
     def _name(self):
         return f"{type(self).__name__}({self.num_features})"
@@ -177,23 +181,12 @@ class LayerNorm(Module):
         self.normalized_shape = tuple(int(s) for s in normalized_shape)
         self.eps = eps
         self.elementwise_affine = elementwise_affine
-        if elementwise_affine:
-            self.weight = _param(self.normalized_shape, dtype)
-            if bias:
-                self.bias = _param(self.normalized_shape, dtype)
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _register_affine(self, self.normalized_shape, elementwise_affine, bias, dtype)
         self.reset_parameters()
 
     def reset_parameters(self):
         """Weight 1, bias 0."""
-        if self.elementwise_affine:
-            init.ones_(self.weight)
-            if self.bias is not None:
-                init.zeros_(self.bias)
+        _reset_affine(self)
 
     def forward(self, input):
         _check_tensor("LayerNorm", input)
@@ -226,23 +219,12 @@ class GroupNorm(Module):
         self.num_channels = num_channels
         self.eps = eps
         self.affine = affine
-        if affine:
-            self.weight = _param((num_channels,), dtype)
-            if bias:
-                self.bias = _param((num_channels,), dtype)
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _register_affine(self, (num_channels,), affine, bias, dtype)
         self.reset_parameters()
 
     def reset_parameters(self):
         """Weight 1, bias 0."""
-        if self.affine:
-            init.ones_(self.weight)
-            if self.bias is not None:
-                init.zeros_(self.bias)
+        _reset_affine(self)
 
     def forward(self, input):
         _check_tensor("GroupNorm", input)

@@ -113,6 +113,35 @@ def test_max_pool_ties_send_the_gradient_to_one_element_like_torch():
     np.testing.assert_array_equal(x2.grad.numpy(), tx.grad.numpy())
 
 
+@pytest.mark.parametrize("channels_last", [False, True])
+@pytest.mark.parametrize("kernel", [2, 3])
+def test_max_pool_every_tie_pattern_goes_to_the_first_maximum(kernel, channels_last):
+    """Each window holds one of the 2^(k·k) patterns of 0s and 1s; the gradient and
+    the index must pick the first 1 in row-major order (all 0s: the first cell)."""
+    k = kernel
+    patterns = (np.arange(2 ** (k * k))[:, None] >> np.arange(k * k)) & 1
+    side = int(np.ceil(np.sqrt(len(patterns))))
+    grid = np.zeros((side * side, k, k))
+    grid[:len(patterns)] = patterns.reshape(-1, k, k)
+    image = grid.reshape(side, side, k, k).transpose(0, 2, 1, 3).reshape(side * k, side * k)
+    data = np.stack([image, 1 - image])[None]              # (1, 2, side·k, side·k)
+    if channels_last:
+        data = np.ascontiguousarray(data.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
+    x = tg.Tensor(data, requires_grad=True)
+    out, idx = F.max_pool2d(x, k, return_indices=True)
+    out.sum().backward()
+    windows = data.reshape(1, 2, side, k, side, k).transpose(0, 1, 2, 4, 3, 5)
+    first = windows.reshape(1, 2, side, side, k * k).argmax(axis=-1)
+    expected = np.zeros(windows.shape)
+    np.put_along_axis(expected.reshape(1, 2, side, side, k * k), first[..., None], 1,
+                      axis=-1)
+    expected = expected.reshape(1, 2, side, side, k, k).transpose(0, 1, 2, 4, 3, 5)
+    np.testing.assert_array_equal(x.grad.numpy(), expected.reshape(data.shape))
+    rows = np.arange(side)[:, None] * k + first // k
+    cols = np.arange(side)[None, :] * k + first % k
+    np.testing.assert_array_equal(idx.numpy(), rows * side * k + cols)
+
+
 def test_max_pool_return_indices_match_torch():
     torch = pytest.importorskip("torch")
     x = distinct((2, 3, 7, 6), 5)

@@ -159,6 +159,9 @@ def _tiled_max_part(x, g, out, idx):
     tiles = _Tiles(g, is_channels_last(x))
     v = tiles.windows(tiles.phys(x))
     o = tiles.phys(out)
+    if g.kh == 2 and g.kw == 2:
+        _max_2x2(tiles, v, o, None if idx is None else tiles.phys(idx))
+        return
     dt = g.index_dtype()
     col = None                       # winning column so far (bool while kw == 2)
     if g.kw == 1:
@@ -206,6 +209,29 @@ def _tiled_max_part(x, g, out, idx):
         np.multiply(row, dt.type(g.kw), out=target, casting="unsafe")
         if pick is not None:
             np.add(target, pick, out=target, casting="unsafe")
+
+
+def _max_2x2(tiles, v, out, idx):
+    """The common 2×2 / stride-2 pool: three pairwise maxima, and the winner of each
+    window from three comparisons (each strict, so ties go to the first position in
+    row-major order: a before b, c before d, the top pair before the bottom pair)."""
+    a, b = tiles.cell(v, 0, 0), tiles.cell(v, 0, 1)
+    c, d = tiles.cell(v, 1, 0), tiles.cell(v, 1, 1)
+    top = np.maximum(a, b)
+    bottom = np.maximum(c, d)
+    np.maximum(top, bottom, out=out)
+    if idx is None:
+        return
+    right_top = np.greater(b, a)
+    right_bottom = np.greater(d, c)
+    down = np.greater(bottom, top)
+    # index = 2·down + (right_bottom if down else right_top); the selection is done
+    # with xor / and on the bools (a masked copy is many times slower)
+    flip = np.bitwise_xor(right_top, right_bottom, out=right_bottom)
+    np.bitwise_and(flip, down, out=flip)
+    right = np.bitwise_xor(right_top, flip, out=right_top)
+    np.add(down.view(np.int8), down.view(np.int8), out=idx)
+    np.add(idx, right.view(np.int8), out=idx)
 
 
 def _like(ref, a):

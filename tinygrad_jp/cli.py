@@ -26,6 +26,7 @@ import numpy as np
 __all__ = ["main", "build_parser", "MODELS", "DATASETS", "OPTIMIZERS", "build_model",
            "build_optimizer", "load_dataset", "CLIError"]
 
+LR_SCHEDULES = ("constant", "cosine")
 MODELS = ("mlp", "simple_cnn", "deep_cnn", "lenet", "alexnet", "vgg16", "resnet18",
           "resnet20")
 DATASETS = ("sample", "mnist", "fashion-mnist", "cifar10")
@@ -135,6 +136,9 @@ def build_parser(lang="en"):
                     help=t("batch_size", "mini-batch size") + " (100)")
     tr.add_argument("--weight-decay", type=float, default=0.0,
                     help=t("weight_decay", "weight decay (L2) coefficient") + " (0)")
+    tr.add_argument("--lr-schedule", choices=LR_SCHEDULES, default="constant",
+                    help="learning-rate schedule over the epochs: constant, or cosine "
+                         "(CosineAnnealingLR from --lr down to 0 at the last epoch)")
     tr.add_argument("--augment", action="store_true",
                     help=t("augment", "use the curriculum's augmentations (affine, Gaussian "
                                       "noise)"))
@@ -313,6 +317,16 @@ def build_optimizer(name, params, lr=None, weight_decay=0.0):
     _fail(f"unknown optimizer {name!r}; choose one of: {', '.join(OPTIMIZERS)}")
 
 
+def build_scheduler(name, optimizer, epochs):
+    """The learning-rate scheduler for an ``--lr-schedule`` name (None for constant)."""
+    from . import optim
+    if name == "constant":
+        return None
+    if name == "cosine":
+        return optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs)
+    _fail(f"unknown --lr-schedule {name!r}; choose one of: {', '.join(LR_SCHEDULES)}")
+
+
 class _Resize:
     """Nearest-neighbour resize of an N×C×H×W batch to N×C×S×S (one fancy index)."""
 
@@ -375,7 +389,7 @@ _RUN_FILE = "run.json"
 _CKPT_DIR = "checkpoints"
 # Arguments that must match when a run is resumed (they decide the model, its data and
 # the optimizer's state layout).
-_RESUME_KEYS = ("model", "dataset", "resize", "optimizer", "smoke")
+_RESUME_KEYS = ("model", "dataset", "resize", "optimizer", "lr_schedule", "smoke")
 
 
 def _resume_command(args, out):
@@ -384,6 +398,8 @@ def _resume_command(args, out):
     if args.lr is not None:
         parts.append(f"--lr {args.lr:g}")
     parts.append(f"--epochs {args.epochs}")
+    if args.lr_schedule != "constant":
+        parts.append(f"--lr-schedule {args.lr_schedule}")
     if args.batch_size != 100:
         parts.append(f"--batch-size {args.batch_size}")
     if args.weight_decay:
@@ -406,6 +422,7 @@ def _check_resume(args, out):
               f"{_RUN_FILE} and {_CKPT_DIR}/); train without --resume first, or point --out "
               "at the folder of the run to continue")
     saved = json.loads(run_file.read_text(encoding="utf-8"))
+    saved.setdefault("lr_schedule", "constant")      # runs from before the option
     for key in _RESUME_KEYS:
         if saved.get(key) != getattr(args, key):
             flag = f"--{key.replace('_', '-')}"
@@ -445,6 +462,7 @@ def cmd_train(args):
     tg.manual_seed(args.seed)
     model = build_model(args.model, shape, len(train_ds.classes) or 10, args.resize)
     opt = build_optimizer(args.optimizer, model.parameters(), args.lr, args.weight_decay)
+    scheduler = build_scheduler(args.lr_schedule, opt, args.epochs)
     size = args.resize or shape[1]
     input_size = (1, shape[0], size, size)
     resize = _Resize(args.resize) if args.resize else None
@@ -463,8 +481,8 @@ def cmd_train(args):
     _, graph_msg = _save_graph(model, input_size, out / "graph.svg", max_depth=1)
     if not args.resume:
         run = {k: getattr(args, k) for k in ("model", "dataset", "optimizer", "lr",
-                                             "batch_size", "weight_decay", "augment",
-                                             "resize", "seed", "smoke")}
+                                             "lr_schedule", "batch_size", "weight_decay",
+                                             "augment", "resize", "seed", "smoke")}
         run["lr_used"] = opt.param_groups[0]["lr"]
         _write_text(out / _RUN_FILE, json.dumps(run, indent=2) + "\n")
     print(f"{args.model} on {args.dataset}: {summary.total_params:,} parameters, "
@@ -483,7 +501,7 @@ def cmd_train(args):
         callbacks.append(train.LambdaCallback(on_epoch_end=epoch_line))
     try:
         history = train.fit(model, nn.CrossEntropyLoss(), opt, train_loader, test_loader,
-                            epochs=args.epochs, callbacks=callbacks,
+                            epochs=args.epochs, callbacks=callbacks, scheduler=scheduler,
                             resume=(out / _CKPT_DIR) if args.resume else None,
                             seed=None if args.resume else args.seed)
     except train.TrainingInterrupted as e:

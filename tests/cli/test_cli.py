@@ -1,5 +1,6 @@
 """The `tinygrad-jp` command line: help, bad input, train (+ resume, Ctrl-C), graph,
 experiment. Training runs use `--smoke` (600 / 300 images), a second or two each."""
+import json
 import os
 import shutil
 import signal
@@ -187,6 +188,20 @@ def test_resume_continues_the_run_and_checks_its_settings(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "--force" in err and "--resume" in err
     assert cli.main(base_args + ["--epochs", "1", "--force"]) == 0
+
+
+def test_cosine_schedule_lowers_the_learning_rate_each_epoch(tmp_path, capsys):
+    out = tmp_path / "cos"
+    assert cli.main(["train", "--model", "mlp", "--smoke", "--epochs", "3", "--lr", "0.01",
+                     "--lr-schedule", "cosine", "--out", str(out)]) == 0
+    lrs = History.from_json(out / "history.json")["lr"]
+    # CosineAnnealingLR(T_max=3): lr·(1 + cos(π·e/3))/2 during epoch e
+    assert lrs == pytest.approx([0.01, 0.0075, 0.0025])
+    assert json.loads((out / "run.json").read_text())["lr_schedule"] == "cosine"
+    # the schedule is part of the run: resuming without it is refused
+    assert cli.main(["train", "--model", "mlp", "--smoke", "--epochs", "4", "--out",
+                     str(out), "--resume"]) == 2
+    assert "--lr-schedule cosine, not constant" in capsys.readouterr().err
 
 
 @pytest.mark.skipif(os.name == "nt", reason="SIGINT to a child process is POSIX")

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from ..autograd import Function
+from ..autograd import Function, is_grad_enabled
 from ..tensor import Tensor
 from . import parallel
 from .parallel import over_batch
@@ -28,6 +28,8 @@ class Linear(Function):
         return out
 
     def backward(self, grad):
+        if not is_grad_enabled():
+            return self._plain_backward(grad.data)
         x, w = self.saved
         need = self.needs_input_grad
         gx = grad @ w if need[0] else None
@@ -39,6 +41,21 @@ class Linear(Function):
                 gw = g2.T @ x2
             if self.has_bias and need[2]:
                 gb = g2.sum(0)
+        return (gx, gw, gb) if self.has_bias else (gx, gw)
+
+    def _plain_backward(self, g):
+        """The same three products on arrays, when no graph of the backward is recorded:
+        an MLP step is short enough that building Tensor nodes here would show."""
+        x, w = self.saved[0].data, self.saved[1].data
+        need = self.needs_input_grad
+        gx = gw = gb = None
+        if need[0]:
+            gx = Tensor._wrap(np.matmul(g, w))
+        g2 = g.reshape(-1, g.shape[-1])
+        if need[1]:
+            gw = Tensor._wrap(np.matmul(g2.T, x.reshape(-1, x.shape[-1])))
+        if self.has_bias and need[2]:
+            gb = Tensor._wrap(g2.sum(0))
         return (gx, gw, gb) if self.has_bias else (gx, gw)
 
 

@@ -19,6 +19,7 @@ from .. import functional as _core
 from ..autograd import no_grad
 from ..ops import conv as _conv
 from ..ops import conv_grouped as _grouped
+from ..ops import cubic as _cubic
 from ..ops import loss as _loss
 from ..ops import nn_misc as _misc
 from ..ops import norm as _norm
@@ -902,25 +903,35 @@ def pad(input, pad, mode="constant", value=None):
     return out
 
 
+_INTERPOLATE_MODES = ("nearest", "linear", "bilinear", "bicubic")
+
+
 def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None,
                 recompute_scale_factor=None, antialias=False):
     """Resize (N, C, H, W) images (or (N, C, L) signals) to ``size`` or by
-    ``scale_factor``: mode 'nearest' (PyTorch's floor rule) or 'bilinear' / 'linear'
-    (equal to PyTorch's for align_corners False and True). Bilinear resizing is
-    separable, so it is two small matrix products, differentiable as they are."""
+    ``scale_factor``: mode 'nearest' (PyTorch's floor rule), 'bilinear' / 'linear' or
+    'bicubic' (PyTorch's cubic convolution with A = −0.75 and the border pixels
+    repeated; it can overshoot the input's range, as in PyTorch), all equal to
+    PyTorch's for align_corners False and True. Linear and cubic resizing are
+    separable, so they are two small matrix products, differentiable as they are."""
     op = "interpolate"
     x = _float_tensor(input, op)
     if x.ndim not in (3, 4):
         raise RuntimeError(f"{op}: expected a 3-D or 4-D input, got shape {x.shape}")
     spatial = x.ndim - 2
-    if mode not in ("nearest", "bilinear", "linear"):
-        raise NotImplementedError(f"{op}: mode {mode!r} is not supported (use 'nearest', "
-                                  "'linear' or 'bilinear')")
+    if mode not in _INTERPOLATE_MODES:
+        if mode in ("nearest-exact", "trilinear", "area"):
+            raise NotImplementedError(f"{op}: mode {mode!r} is not supported yet (supported: "
+                                      f"{', '.join(map(repr, _INTERPOLATE_MODES))})")
+        raise ValueError(f"{op}: unknown mode {mode!r}; supported modes are "
+                         f"{', '.join(map(repr, _INTERPOLATE_MODES))}")
     if mode == "nearest" and align_corners is not None:
-        raise ValueError(f"{op}: align_corners can only be set with the linear modes")
-    if (mode == "bilinear" and spatial != 2) or (mode == "linear" and spatial != 1):
-        raise RuntimeError(f"{op}: mode {mode!r} needs a {4 if mode == 'bilinear' else 3}-D "
-                           f"input, got shape {x.shape}")
+        raise ValueError(f"{op}: align_corners can only be set with the linear and cubic "
+                         "modes ('linear', 'bilinear', 'bicubic')")
+    needs = {"linear": 3, "bilinear": 4, "bicubic": 4}.get(mode, x.ndim)
+    if x.ndim != needs:
+        raise RuntimeError(f"{op}: mode {mode!r} needs a {needs}-D input, got shape "
+                           f"{x.shape}")
     if (size is None) == (scale_factor is None):
         raise ValueError(f"{op}: give exactly one of size and scale_factor")
     in_sizes = x.shape[2:]
@@ -938,6 +949,11 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         sizes = tuple(int(np.floor(n * s)) for n, s in zip(in_sizes, scales, strict=True))
         if recompute_scale_factor:
             scales = (None,) * spatial
+        if min(sizes) <= 0:
+            raise ValueError(f"{op}: scale_factor {scale_factor!r} makes the output size "
+                             f"{sizes} of an input of shape {x.shape} empty")
+    if antialias:
+        raise NotImplementedError(f"{op}: antialias=True is not supported")
     out = x
     for k in range(spatial):
         axis = 2 + k
@@ -946,7 +962,8 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
             idx = _misc.nearest_indices(n_in, n_out, scales[k])
             out = out[(slice(None),) * axis + (idx,)]
         else:
-            m = _misc.linear_weights(n_in, n_out, bool(align_corners), scales[k])
+            weights = _cubic.cubic_weights if mode == "bicubic" else _misc.linear_weights
+            m = weights(n_in, n_out, bool(align_corners), scales[k])
             m = Tensor._wrap(m.astype(x.dtype))
             if axis == x.ndim - 1:
                 out = out @ m.T

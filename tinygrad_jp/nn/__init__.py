@@ -6,6 +6,7 @@
 from . import functional, init, utils
 from .layers import (
     AdaptiveAvgPool2d,
+    AdaptiveMaxPool2d,
     AvgPool2d,
     Conv2d,
     ConvTranspose2d,
@@ -50,7 +51,8 @@ __all__ = [
     "Module", "Parameter", "RemovableHandle", "register_module_forward_hook",
     "register_module_forward_pre_hook", "Sequential", "ModuleList", "ModuleDict",
     "Identity", "Linear", "Conv2d", "ConvTranspose2d", "MaxPool2d", "AvgPool2d",
-    "AdaptiveAvgPool2d", "Flatten", "Unflatten", "Upsample", "Dropout", "Dropout2d",
+    "AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "Flatten", "Unflatten", "Upsample", "Dropout",
+    "Dropout2d",
     "BatchNorm1d", "BatchNorm2d", "LayerNorm", "GroupNorm", "InstanceNorm2d",
     "LocalResponseNorm", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Softmax", "LogSoftmax",
     "GELU", "CrossEntropyLoss", "NLLLoss", "MSELoss", "L1Loss", "BCELoss",

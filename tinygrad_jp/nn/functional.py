@@ -17,6 +17,7 @@ import numpy as np
 
 from .. import functional as _core
 from ..autograd import no_grad
+from ..ops import adaptive_pool as _adaptive
 from ..ops import conv as _conv
 from ..ops import conv_grouped as _grouped
 from ..ops import cubic as _cubic
@@ -29,7 +30,7 @@ from ..tensor import Tensor
 
 __all__ = [
     "linear", "conv2d", "conv_transpose2d", "unfold", "fold",
-    "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d",
+    "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "adaptive_max_pool2d",
     "batch_norm", "layer_norm", "group_norm", "instance_norm", "local_response_norm",
     "dropout", "relu", "leaky_relu", "sigmoid", "tanh", "gelu", "softmax", "log_softmax",
     "cross_entropy", "nll_loss", "mse_loss", "l1_loss", "binary_cross_entropy",
@@ -365,18 +366,23 @@ def _adaptive_matrix(in_size, out_size, dtype):
     return m
 
 
-def adaptive_avg_pool2d(input, output_size):
-    """Average pooling to a fixed output size (None keeps that input size)."""
-    op = "adaptive_avg_pool2d"
-    x = _float_tensor(input, op)
-    x, unbatched = _batched_4d(x, op)
+def _adaptive_size(op, x, output_size):
+    """(OH, OW) from an int or a pair in which None keeps that input size."""
     if isinstance(output_size, (tuple, list)):
         if len(output_size) != 2:
             raise TypeError(f"{op}: output_size must be an int or a pair, got {output_size}")
         sizes = tuple(x.shape[2 + i] if s is None else s for i, s in enumerate(output_size))
     else:
         sizes = (output_size, output_size)
-    oh, ow = _positive(_ints(sizes, 2, op, "output_size"), op, "output_size")
+    return _positive(_ints(sizes, 2, op, "output_size"), op, "output_size")
+
+
+def adaptive_avg_pool2d(input, output_size):
+    """Average pooling to a fixed output size (None keeps that input size)."""
+    op = "adaptive_avg_pool2d"
+    x = _float_tensor(input, op)
+    x, unbatched = _batched_4d(x, op)
+    oh, ow = _adaptive_size(op, x, output_size)
     h, w = x.shape[2:]
     if (oh, ow) == (1, 1):
         out = x.mean(dim=(2, 3), keepdim=True)
@@ -387,6 +393,35 @@ def adaptive_avg_pool2d(input, output_size):
         ah = Tensor._wrap(_adaptive_matrix(h, oh, x.dtype))
         awt = Tensor._wrap(_adaptive_matrix(w, ow, x.dtype).T.copy())
         out = (ah @ x) @ awt
+    return out.squeeze(0) if unbatched else out
+
+
+def adaptive_max_pool2d(input, output_size, return_indices=False):
+    """Max pooling to a fixed output size (an int or a pair; None keeps that input size).
+
+    Output cell i of an axis covers PyTorch's bin [⌊i·in/out⌋, ⌈(i+1)·in/out⌉) (bins
+    may overlap when the size does not divide). On ties the gradient goes to the first
+    maximum of the bin in row-major order, as in PyTorch. ``return_indices=True`` also
+    returns the flat index (row·W + column, int64) of each maximum in its input plane.
+    """
+    op = "adaptive_max_pool2d"
+    x = _float_tensor(input, op)
+    x, unbatched = _batched_4d(x, op)
+    if min(x.shape[2:]) <= 0:
+        raise RuntimeError(f"{op}: expected an input with non-empty spatial dims, got "
+                           f"shape {tuple(x.shape)}")
+    sizes = _adaptive_size(op, x, output_size)
+    out = _adaptive.AdaptiveMaxPool2d.apply(x, output_size=sizes)
+    if return_indices:
+        node = out.grad_fn
+        if isinstance(node, _adaptive.AdaptiveMaxPool2d):
+            index = node.index          # the recorded node already holds the winners
+        else:
+            index = _adaptive.adaptive_max_pool(x.data, sizes)[1]
+        indices = Tensor._wrap(index)
+        if unbatched:
+            return out.squeeze(0), indices.squeeze(0)
+        return out, indices
     return out.squeeze(0) if unbatched else out
 
 

@@ -1,4 +1,5 @@
-"""Layers with parameters or shape logic: Linear, Conv2d, ConvTranspose2d, pooling,
+"""Layers with parameters or shape logic: Linear, Conv2d, ConvTranspose2d (both with
+``groups``), pooling (max, average, adaptive average and adaptive max),
 Flatten / Unflatten, Upsample, Dropout, Identity.
 
 Each layer keeps PyTorch's constructor arguments, parameter shapes and default
@@ -18,7 +19,7 @@ from . import init
 from .module import Module, Parameter
 
 __all__ = ["Identity", "Linear", "Conv2d", "ConvTranspose2d", "MaxPool2d", "AvgPool2d",
-           "AdaptiveAvgPool2d", "Flatten", "Unflatten", "Upsample",
+           "AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "Flatten", "Unflatten", "Upsample",
            "Dropout", "Dropout2d"]
 
 
@@ -416,6 +417,24 @@ class AdaptiveAvgPool2d(_PoolNd):
         return f"output_size={self.output_size}"
 
 
+class AdaptiveMaxPool2d(_PoolNd):
+    """Max pooling to a fixed ``output_size`` (an int or ``(H, W)``; None keeps that
+    dimension), whatever the input size, over PyTorch's adaptive bins. With
+    ``return_indices=True`` it returns ``(output, indices)`` like ``F.adaptive_max_pool2d``."""
+
+    def __init__(self, output_size, return_indices=False):
+        super().__init__()
+        self.output_size = output_size
+        self.return_indices = return_indices
+
+    def forward(self, input):
+        self._check_input(input)
+        return F.adaptive_max_pool2d(input, self.output_size, self.return_indices)
+
+    def extra_repr(self):
+        return f"output_size={self.output_size}"
+
+
 class Flatten(Module):
     """Flatten dims ``start_dim`` … ``end_dim`` into one: ``(N, C, H, W)`` → ``(N, C·H·W)``
     with the defaults, ready for a Linear layer."""
@@ -459,8 +478,8 @@ class Unflatten(Module):
 
 
 class Upsample(Module):
-    """Upsample images by ``scale_factor`` (or to ``size``) with ``mode`` 'nearest' or
-    'bilinear' (through ``F.interpolate``)."""
+    """Upsample images by ``scale_factor`` (or to ``size``) with ``mode`` 'nearest',
+    'bilinear' or 'bicubic' (through ``F.interpolate``)."""
 
     def __init__(self, size=None, scale_factor=None, mode="nearest", align_corners=None,
                  recompute_scale_factor=None):

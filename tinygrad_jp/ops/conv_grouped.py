@@ -133,7 +133,9 @@ def _channelwise_weight_grad(xn, gn, w_shape, groups, stride, padding, dilation)
     """∂L/∂w (F, Cg, kh, kw) from the input (N, H, W, C) and output gradient
     (N, OH, OW, F), both channels-last."""
     _, cg, fg, kh, kw = _split(w_shape, groups)
-    oh, ow = gn.shape[1:3]        # the gradient's size decides the windows (see below)
+    # the gradient's size, not the input's, decides the windows: the input of a
+    # conv_transpose2d with an output_padding can be larger than its windows reach
+    oh, ow = gn.shape[1:3]
     (ph, pw) = padding
     xp = _expand(_padded(xn, ph, ph, pw, pw, "gpad"), fg)
     view = _windows(xp, (kh, kw), (oh, ow), stride, dilation)
@@ -175,7 +177,7 @@ def _channelwise_input_grad(gn, w, x_shape, groups, stride, padding, dilation):
 
 
 # ------------------------------------------------------------ general groups (bmm)
-def _grouped_cols(x, kernel, out_hw, groups, params, out=None):
+def _grouped_cols(x, kernel, out_hw, groups, params):
     """The column matrix of ``x`` (N, C, H, W) split by group: (N·OH·OW, G, kh·kw·Cg).
 
     im2col gives (rows, kh·kw, G, Cg) in a reused workspace; one copy moves each
@@ -192,9 +194,7 @@ def _grouped_cols(x, kernel, out_hw, groups, params, out=None):
     col = im2col(x, kernel, stride, padding, dilation)
     col = col.reshape(n, full_h, full_w, kh * kw, groups, c // groups)
     oh, ow = out_hw
-    if out is None:
-        out = np.empty((n, oh, ow, groups, kh * kw, c // groups), x.dtype)
-    out = out.reshape(n, oh, ow, groups, kh * kw, c // groups)
+    out = np.empty((n, oh, ow, groups, kh * kw, c // groups), x.dtype)
     np.copyto(out, col[:, :oh, :ow].transpose(0, 1, 2, 4, 3, 5))
     return out.reshape(n * oh * ow, groups, kh * kw * (c // groups))
 

@@ -114,6 +114,29 @@ def _filters(w):
     return np.ascontiguousarray(w.reshape(f * cg, kh, kw).transpose(1, 2, 0))
 
 
+def _per_channel(xp, filters, out_hw, stride, dilation):
+    """Σ_ij xp[n, oh·sh + i·dh, ow·sw + j·dw, e] · filters[i, j, e] → (N, OH, OW, E):
+    every channel of the padded channels-last ``xp`` convolved with its own filter, in
+    one einsum pass (each output sums its kh·kw products while the window is in cache;
+    a multiply-add per kernel position would sweep the whole output kh·kw times)."""
+    n, _, _, e = xp.shape
+    oh, ow = out_hw
+    kh, kw = filters.shape[:2]
+    s0, s1, s2, s3 = xp.strides
+    if stride[1] == 1 and s2 == e * s3:
+        # unit stride along W: for one kernel position the OW·E values of an output row
+        # are one contiguous run of the input, so einsum's inner loop covers OW·E
+        # elements instead of E (about 3× faster for a 3×3 depthwise conv)
+        view = as_strided(xp, (n, oh, kh, kw, ow * e),
+                          (s0, s1 * stride[0], s1 * dilation[0], s2 * dilation[1], s3),
+                          writeable=False)
+        tiled = np.broadcast_to(filters[:, :, None, :], (kh, kw, ow, e))
+        out = np.einsum("nhijq,ijq->nhq", view, tiled.reshape(kh, kw, ow * e))
+        return out.reshape(n, oh, ow, e)
+    view = _windows(xp, (kh, kw), out_hw, stride, dilation)
+    return np.einsum("nhwijc,ijc->nhwc", view, filters)
+
+
 def _channelwise_forward(xn, w, groups, stride, padding, dilation):
     """Output (N, OH, OW, F) of a channel-wise grouped conv of ``xn`` (N, H, W, C)."""
     _, cg, fg, kh, kw = _split(w.shape, groups)
@@ -122,11 +145,7 @@ def _channelwise_forward(xn, w, groups, stride, padding, dilation):
     ow = out_size(wd, kw, stride[1], padding[1], dilation[1])
     (ph, pw) = padding
     xp = _expand(_padded(xn, ph, ph, pw, pw, "gpad"), fg)
-    view = _windows(xp, (kh, kw), (oh, ow), stride, dilation)
-    # one pass: every output element sums its kh·kw products where the window is hot
-    # in cache (a multiply-add per kernel position would sweep the output kh·kw times)
-    out = np.einsum("nhwijc,ijc->nhwc", view, _filters(w))
-    return _reduce(out, cg)
+    return _reduce(_per_channel(xp, _filters(w), (oh, ow), stride, dilation), cg)
 
 
 def _channelwise_weight_grad(xn, gn, w_shape, groups, stride, padding, dilation):
@@ -160,8 +179,7 @@ def _channelwise_input_grad(gn, w, x_shape, groups, stride, padding, dilation):
         # The bottom / right padding also absorbs an output_padding.
         gp = _padded(ge, qh, h + dh * (kh - 1) - qh - oh, qw, wd + dw * (kw - 1) - qw - ow,
                      "gpadg")
-        view = _windows(gp, (kh, kw), (h, wd), (1, 1), dilation)
-        de = np.einsum("nhwijc,ijc->nhwc", view, filters[::-1, ::-1])
+        de = _per_channel(gp, filters[::-1, ::-1], (h, wd), (1, 1), dilation)
     else:
         # col2im: each kernel position adds its share onto the pixels it came from
         dep = np.zeros((n, h + 2 * ph, wd + 2 * pw, ge.shape[3]), gn.dtype)

@@ -220,15 +220,6 @@ def im2col_t(x, kernel, stride, padding, dilation, out=None, ones=False):
     return out
 
 
-def _as_cols(g):
-    """(N, F, OH, OW) → (F, N·OH·OW) matrix, free when ``g`` is stored (F, N, OH, OW)."""
-    n, f, oh, ow = g.shape
-    gt = g.transpose(1, 0, 2, 3)
-    if not gt.flags.c_contiguous:
-        gt = np.ascontiguousarray(gt)
-    return gt.reshape(f, n * oh * ow)
-
-
 def _as_rows(g):
     """(N, F, OH, OW) → (N·OH·OW, F) matrix, free when ``g`` is channels-last."""
     n, f, oh, ow = g.shape
@@ -324,18 +315,19 @@ def conv_forward(x, w, b, stride, padding, dilation, col_out=None):
         batch_chunks(n, oh * ow * k * x.itemsize)
     rows = oh * ow
     if c == 1:
-        # (F, K) @ (K, N·OH·OW): the output is stored (F, N, OH, OW)
+        # (K, N·OH·OW)ᵀ @ Wᵀ: the columns are built transposed (faster for one channel),
+        # and the output is still channels-last like every other convolution's
         if len(chunks) == 1:
             colt = im2col_t(x, (kh, kw), stride, padding, dilation, out=col_out,
                             ones=b is not None)
-            out = np.matmul(wm, colt)
+            out = np.matmul(colt.T, wm.T)
         else:
-            colt, out = None, np.empty((f, n * rows), x.dtype)
+            colt, out = None, np.empty((n * rows, f), x.dtype)
             for sl in chunks:
                 part = im2col_t(x[sl], (kh, kw), stride, padding, dilation,
                                 ones=b is not None)
-                out[:, sl.start * rows:sl.stop * rows] = wm @ part
-        return out.reshape(f, n, oh, ow).transpose(1, 0, 2, 3), colt
+                np.matmul(part.T, wm.T, out=out[sl.start * rows:sl.stop * rows])
+        return out.reshape(n, oh, ow, f).transpose(0, 3, 1, 2), colt
     if len(chunks) == 1:
         col = im2col(x, (kh, kw), stride, padding, dilation, out=col_out,
                      ones=b is not None)
@@ -384,7 +376,7 @@ class Conv2d(Function):
             # plain backward: one GEMM against the (saved or rebuilt) columns gives the
             # weight gradient and, through the ones column, the bias gradient
             if transposed and not (want_bias and col.shape[0] == k):
-                both = _as_cols(grad.data) @ col.T                   # (F, K [+ 1])
+                both = (col @ _as_rows(grad.data)).T                  # (F, K [+ 1])
             elif col is not None and not transposed and not (want_bias and
                                                              col.shape[1] == k):
                 both = _as_rows(grad.data).T @ col                  # (F, K [+ 1])

@@ -154,12 +154,14 @@ def transpose_cases(draw):
     k = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
     s = (draw(st.integers(1, 3)), draw(st.integers(1, 2)))
     p = (draw(st.integers(0, 1)), draw(st.integers(0, 1)))
-    op = tuple(draw(st.integers(0, si - 1)) for si in s)
+    d = (draw(st.sampled_from([1, 1, 2, 3])), draw(st.sampled_from([1, 1, 2])))
+    # PyTorch allows output_padding below the stride or the dilation
+    op = tuple(draw(st.integers(0, max(si, di) - 1)) for si, di in zip(s, d, strict=True))
     hw = (draw(st.integers(1, 4)), draw(st.integers(1, 4)))
     for i in range(2):
-        if (hw[i] - 1) * s[i] - 2 * p[i] + k[i] + op[i] <= 0:
+        if (hw[i] - 1) * s[i] - 2 * p[i] + d[i] * (k[i] - 1) + op[i] + 1 <= 0:
             p = tuple(0 if j == i else p[j] for j in range(2))
-    return dict(n=n, cin=cin, cout=cout, k=k, s=s, p=p, op=op, hw=hw,
+    return dict(n=n, cin=cin, cout=cout, k=k, s=s, p=p, d=d, op=op, hw=hw,
                 bias=draw(st.booleans()), seed=draw(st.integers(0, 999)))
 
 
@@ -170,7 +172,8 @@ def test_conv_transpose2d_gradcheck_and_torch(case):
     x = rng.standard_normal((case["n"], case["cin"]) + case["hw"])
     w = rng.standard_normal((case["cin"], case["cout"]) + case["k"])
     b = rng.standard_normal(case["cout"]) if case["bias"] else None
-    kw = dict(stride=case["s"], padding=case["p"], output_padding=case["op"])
+    kw = dict(stride=case["s"], padding=case["p"], output_padding=case["op"],
+              dilation=case["d"])
     args = [t64(x), t64(w)] + ([t64(b)] if b is not None else [])
     assert tg.gradcheck(lambda *a: F.conv_transpose2d(*a, **kw), args)
     try:
@@ -187,6 +190,11 @@ def test_conv_transpose2d_gradgradcheck():
     rng = np.random.default_rng(5)
     x, w = rng.standard_normal((1, 2, 3, 3)), rng.standard_normal((2, 2, 3, 3))
     assert tg.gradgradcheck(lambda a, b: F.conv_transpose2d(a, b, stride=2, padding=1),
+                            [t64(x), t64(w)])
+    # output_padding as large as the stride (allowed below the dilation): the extra
+    # rows and columns are touched by no window
+    assert tg.gradgradcheck(lambda a, b: F.conv_transpose2d(a, b, dilation=2,
+                                                            output_padding=1),
                             [t64(x), t64(w)])
 
 

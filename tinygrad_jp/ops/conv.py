@@ -247,53 +247,54 @@ def _weight_matrix(w):
     return np.ascontiguousarray(w.transpose(0, 2, 3, 1)).reshape(f, -1)
 
 
-def col2im_rows(g_rows, w, x_shape, kernel, stride, padding, dilation):
+def col2im_rows(g_rows, w, x_shape, out_hw, kernel, stride, padding, dilation):
     """∂L/∂x (N, C, H, W) (channels-last memory) from the output gradient rows
     (N·OH·OW, F) and the weight (F, C, kh, kw): for each of the kh·kw kernel positions,
-    one small GEMM into a reused (N·OH·OW, C) buffer and one strided slice-add."""
+    one small GEMM into a reused (rows, C) buffer and one strided slice-add, a
+    cache-sized slice of the batch at a time. ``out_hw`` is (OH, OW): an input may be
+    longer than its windows reach (conv_transpose2d's output_padding)."""
     (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel, stride, padding, dilation
     n, c, h, wd = x_shape
     f = w.shape[0]
-    oh, ow = out_size(h, kh, sh, ph, dh), out_size(wd, kw, sw, pw, dw)
+    oh, ow = out_hw
     # (F, C, kh, kw) → (kh·kw, F, C): one small matrix per kernel position
     w3 = np.ascontiguousarray(w.reshape(f, c, kh * kw).transpose(2, 0, 1))
-    part = workspace("dcol", (n * oh * ow, c), g_rows.dtype)
-    part4 = part.reshape(n, oh, ow, c)
     hp, wp = h + 2 * ph, wd + 2 * pw
-    padded = ph or pw
-    if padded:
-        dxp = workspace("dpad", (n, hp, wp, c), g_rows.dtype)
-    else:
-        dxp = np.empty((n, hp, wp, c), g_rows.dtype)
-    over_batch(lambda b: dxp[b].fill(0), n, dxp.nbytes)
-    for i in range(kh):
-        for j in range(kw):
-            np.matmul(g_rows, w3[i * kw + j], out=part)
-            target = dxp[:, i * dh:i * dh + sh * (oh - 1) + 1:sh,
-                         j * dw:j * dw + sw * (ow - 1) + 1:sw]
-            over_batch(lambda b, t=target: np.add(t[b], part4[b], out=t[b]), n,
-                       part.nbytes)
-    if padded:
-        dx = np.empty((n, h, wd, c), g_rows.dtype)
-        inner = dxp[:, ph:ph + h, pw:pw + wd]
-        over_batch(lambda b: np.copyto(dx[b], inner[b]), n, dx.nbytes)
-    else:
-        dx = dxp
+    dx = np.empty((n, h, wd, c), g_rows.dtype)
+    rows = oh * ow
+    for sl in batch_chunks(n, (rows + hp * wp) * c * g_rows.itemsize):
+        m = sl.stop - sl.start
+        part = workspace("dcol", (m * rows, c), g_rows.dtype)
+        part4 = part.reshape(m, oh, ow, c)
+        dxp = workspace("dpad", (m, hp, wp, c), g_rows.dtype)
+        dxp.fill(0)
+        g_part = g_rows[sl.start * rows:sl.stop * rows]
+        for i in range(kh):
+            for j in range(kw):
+                np.matmul(g_part, w3[i * kw + j], out=part)
+                target = dxp[:, i * dh:i * dh + sh * (oh - 1) + 1:sh,
+                             j * dw:j * dw + sw * (ow - 1) + 1:sw]
+                np.add(target, part4, out=target)
+        np.copyto(dx[sl], dxp[:, ph:ph + h, pw:pw + wd])
     return dx.transpose(0, 3, 1, 2)
 
 
 def input_grad(g, w, x_shape, stride, padding, dilation):
-    """∂L/∂x of conv2d. With stride 1 and no more output than input channels it is a
-    plain convolution of the padded gradient with the flipped, transposed kernel (one
-    im2col + one GEMM, no scatter); otherwise col2im."""
+    """∂L/∂x of conv2d. With stride 1, no more output than input channels and an input
+    that the windows span exactly, it is a plain convolution of the padded gradient with
+    the flipped, transposed kernel (one im2col + one GEMM, no scatter); otherwise
+    col2im."""
     f, c, kh, kw = w.shape
     qh = dilation[0] * (kh - 1) - padding[0]
     qw = dilation[1] * (kw - 1) - padding[1]
-    if stride == (1, 1) and f <= c and qh >= 0 and qw >= 0:
+    spanned = g.shape[2] + qh - padding[0] == x_shape[2] and \
+        g.shape[3] + qw - padding[1] == x_shape[3]
+    if stride == (1, 1) and f <= c and qh >= 0 and qw >= 0 and spanned:
         flipped = w[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)        # (C, F, kh, kw)
         out, _ = conv_forward(g, flipped, None, (1, 1), (qh, qw), dilation)
         return out
-    return col2im_rows(_as_rows(g), w, x_shape, (kh, kw), stride, padding, dilation)
+    return col2im_rows(_as_rows(g), w, x_shape, g.shape[2:], (kh, kw), stride, padding,
+                       dilation)
 
 
 def batch_chunks(n, bytes_per_sample):
@@ -422,6 +423,9 @@ class ConvInputGrad(Function):
         gg = gw = None
         if self.needs_input_grad[0]:
             gg = Conv2d.apply(grad, w, stride=stride, padding=padding, dilation=dilation)
+            if gg.shape != g.shape:
+                # output_padding rows no window reaches: their windows are cut away
+                gg = gg[:, :, :g.shape[2], :g.shape[3]]
         if self.needs_input_grad[1]:
             gw = ConvWeightGrad.apply(grad, g, w_shape=w.shape, params=self.params)
         return gg, gw
@@ -438,6 +442,13 @@ class ConvWeightGrad(Function):
         f, c, kh, kw = w_shape
         if col is None:
             col = im2col(x.data, (kh, kw), stride, padding, dilation)
+        n, _, oh, ow = g.data.shape
+        if col.shape[0] != n * oh * ow:
+            # an input longer than the windows of g reach (conv_transpose2d's
+            # output_padding): the windows beyond them are cut away
+            full = [out_size(x.data.shape[2 + a], (kh, kw)[a], stride[a], padding[a],
+                             dilation[a]) for a in (0, 1)]
+            col = col.reshape(n, *full, -1)[:, :oh, :ow].reshape(n * oh * ow, -1)
         return _weight_from_matrix(_as_rows(g.data).T @ col, w_shape)
 
     @property
@@ -452,6 +463,8 @@ class ConvWeightGrad(Function):
             gx = ConvInputGrad.apply(g, grad, x_shape=x.shape, params=self.params)
         if self.needs_input_grad[1]:
             gg = Conv2d.apply(x, grad, stride=stride, padding=padding, dilation=dilation)
+            if gg.shape != g.shape:
+                gg = gg[:, :, :g.shape[2], :g.shape[3]]      # as in ConvInputGrad
         return gx, gg
 
 

@@ -139,6 +139,9 @@ def build_parser(lang="en"):
     tr.add_argument("--lr-schedule", choices=LR_SCHEDULES, default="constant",
                     help="learning-rate schedule over the epochs: constant, or cosine "
                          "(CosineAnnealingLR from --lr down to 0 at the last epoch)")
+    tr.add_argument("--standardize", action="store_true",
+                    help="shift and scale the images to mean 0, std 1 per channel "
+                         "(statistics of the training set, applied to both sets)")
     tr.add_argument("--augment", action="store_true",
                     help=t("augment", "use the curriculum's augmentations (affine, Gaussian "
                                       "noise)"))
@@ -340,6 +343,31 @@ class _Resize:
         return np.ascontiguousarray(x[..., rows[:, None], cols[None, :]])
 
 
+def _standardizer(train_ds):
+    """Normalize to mean 0, std 1 per channel with the training images' statistics."""
+    from .data.transforms import Normalize
+    images = train_ds.data                       # uint8 N×C×H×W
+    total = np.zeros(images.shape[1])
+    total_sq = np.zeros(images.shape[1])
+    for start in range(0, len(images), 1024):     # float64 copies of 1,024 images at most
+        part = images[start:start + 1024].astype(np.float64) / 255.0
+        total += part.sum(axis=(0, 2, 3))
+        total_sq += np.square(part).sum(axis=(0, 2, 3))
+    count = images.size / images.shape[1]
+    mean = total / count
+    std = np.sqrt(np.maximum(total_sq / count - mean ** 2, 0.0))
+    return Normalize(mean, np.maximum(std, 1e-6))
+
+
+def _compose(*steps):
+    """The given transforms (None skipped) in order, or None."""
+    from .data.transforms import Compose
+    steps = [t for t in steps if t is not None]
+    if not steps:
+        return None
+    return steps[0] if len(steps) == 1 else Compose(steps)
+
+
 def _augmentation(channels):
     from .data import transforms as T
     steps = [T.RandomAffine(degrees=10, translate=(0.1, 0.1), scale=(0.9, 1.1), shear=10),
@@ -389,7 +417,8 @@ _RUN_FILE = "run.json"
 _CKPT_DIR = "checkpoints"
 # Arguments that must match when a run is resumed (they decide the model, its data and
 # the optimizer's state layout).
-_RESUME_KEYS = ("model", "dataset", "resize", "optimizer", "lr_schedule", "smoke")
+_RESUME_KEYS = ("model", "dataset", "resize", "optimizer", "lr_schedule", "standardize",
+                "smoke")
 
 
 def _resume_command(args, out):
@@ -404,6 +433,8 @@ def _resume_command(args, out):
         parts.append(f"--batch-size {args.batch_size}")
     if args.weight_decay:
         parts.append(f"--weight-decay {args.weight_decay:g}")
+    if args.standardize:
+        parts.append("--standardize")
     if args.augment:
         parts.append("--augment")
     if args.resize:
@@ -422,7 +453,8 @@ def _check_resume(args, out):
               f"{_RUN_FILE} and {_CKPT_DIR}/); train without --resume first, or point --out "
               "at the folder of the run to continue")
     saved = json.loads(run_file.read_text(encoding="utf-8"))
-    saved.setdefault("lr_schedule", "constant")      # runs from before the option
+    saved.setdefault("lr_schedule", "constant")      # runs from before the options
+    saved.setdefault("standardize", False)
     for key in _RESUME_KEYS:
         if saved.get(key) != getattr(args, key):
             flag = f"--{key.replace('_', '-')}"
@@ -467,14 +499,12 @@ def cmd_train(args):
     input_size = (1, shape[0], size, size)
     resize = _Resize(args.resize) if args.resize else None
     aug = _augmentation(shape[0]) if args.augment else None
-    if resize and aug:
-        from .data.transforms import Compose
-        train_tf = Compose([aug, resize])
-    else:
-        train_tf = aug or resize
+    standardize = _standardizer(train_ds) if args.standardize else None
+    train_tf = _compose(aug, resize, standardize)
     train_loader = DataLoader(train_ds, batch_size=args.batch_size, shuffle=True,
                               transform=train_tf)
-    test_loader = DataLoader(test_ds, batch_size=max(args.batch_size, 200), transform=resize)
+    test_loader = DataLoader(test_ds, batch_size=max(args.batch_size, 200),
+                             transform=_compose(resize, standardize))
 
     summary = nn.summary(model, input_size)
     _write_text(out / "summary.txt", str(summary) + "\n")
@@ -482,7 +512,8 @@ def cmd_train(args):
     if not args.resume:
         run = {k: getattr(args, k) for k in ("model", "dataset", "optimizer", "lr",
                                              "lr_schedule", "batch_size", "weight_decay",
-                                             "augment", "resize", "seed", "smoke")}
+                                             "standardize", "augment", "resize", "seed",
+                                             "smoke")}
         run["lr_used"] = opt.param_groups[0]["lr"]
         _write_text(out / _RUN_FILE, json.dumps(run, indent=2) + "\n")
     print(f"{args.model} on {args.dataset}: {summary.total_params:,} parameters, "

@@ -204,6 +204,23 @@ def test_cosine_schedule_lowers_the_learning_rate_each_epoch(tmp_path, capsys):
     assert "--lr-schedule cosine, not constant" in capsys.readouterr().err
 
 
+def test_standardize_uses_the_training_sets_statistics(tmp_path, capsys):
+    train_ds, _ = cli.load_dataset("sample", smoke=True)
+    normalize = cli._standardizer(train_ds)
+    pixels = train_ds.data.astype(np.float64) / 255.0
+    assert normalize.mean == pytest.approx([pixels.mean()], rel=1e-9)
+    assert normalize.std == pytest.approx([pixels.std()], rel=1e-9)
+    batch = normalize(pixels[:300].astype(np.float32))
+    assert abs(float(batch.mean())) < 0.1 and 0.9 < float(batch.std()) < 1.1
+    out = tmp_path / "std"
+    assert cli.main(["train", "--model", "mlp", "--smoke", "--epochs", "1", "--standardize",
+                     "--out", str(out)]) == 0
+    assert json.loads((out / "run.json").read_text())["standardize"] is True
+    assert cli.main(["train", "--model", "mlp", "--smoke", "--epochs", "2", "--out",
+                     str(out), "--resume"]) == 2
+    assert "--standardize True, not False" in capsys.readouterr().err
+
+
 @pytest.mark.skipif(os.name == "nt", reason="SIGINT to a child process is POSIX")
 def test_ctrl_c_leaves_a_checkpoint_and_says_how_to_resume(tmp_path):
     out = tmp_path / "run"

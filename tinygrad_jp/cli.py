@@ -139,6 +139,9 @@ def build_parser(lang="en"):
     tr.add_argument("--lr-schedule", choices=LR_SCHEDULES, default="constant",
                     help="learning-rate schedule over the epochs: constant, or cosine "
                          "(CosineAnnealingLR from --lr down to 0 at the last epoch)")
+    tr.add_argument("--dropout", type=float, default=None, metavar="P",
+                    help="dropout ratio of the model's dropout layers (deep_cnn: both, "
+                         "default 0.5; alexnet: the classifier's; mlp: adds dropout)")
     tr.add_argument("--standardize", action="store_true",
                     help="shift and scale the images to mean 0, std 1 per channel "
                          "(statistics of the training set, applied to both sets)")
@@ -263,13 +266,31 @@ def _check_compatible(model, shape, resize):
           f"(or larger; slow on a CPU), or use --model {alt}.")
 
 
-def build_model(name, shape, num_classes=10, resize=None):
-    """The model ``name`` for images of ``shape`` (C, H, W), after ``--resize``."""
+DROPOUT_MODELS = ("mlp", "deep_cnn", "alexnet")
+
+
+def build_model(name, shape, num_classes=10, resize=None, dropout=None):
+    """The model ``name`` for images of ``shape`` (C, H, W), after ``--resize``;
+    ``dropout`` sets the ratio of the model's dropout layers (for ``mlp`` it adds them)."""
     from . import models
     c, h, w = shape
     if resize:
         h = w = resize
     _check_compatible(name, (c, h, w), None)
+    if dropout is not None:
+        if name not in DROPOUT_MODELS:
+            _fail(f"--dropout: --model {name} has no dropout layers (models with them: "
+                  f"{', '.join(DROPOUT_MODELS)})")
+        if not 0 <= dropout < 1:
+            _fail(f"--dropout must be in [0, 1), got {dropout}")
+        if name == "mlp":
+            return models.MultiLayerNet(c * h * w, [100, 100], num_classes,
+                                        activation="relu", weight_init_std="he",
+                                        use_dropout=True, dropout_ratio=dropout)
+        if name == "deep_cnn":
+            return models.DeepConvNet(input_dim=(c, h, w), output_size=num_classes,
+                                      dropout_ratio=dropout)
+        return models.AlexNet(num_classes=num_classes, in_channels=c, dropout=dropout)
     if name == "mlp":
         return models.MultiLayerNet(c * h * w, [100, 100], num_classes, activation="relu",
                                     weight_init_std="he")
@@ -418,7 +439,7 @@ _CKPT_DIR = "checkpoints"
 # Arguments that must match when a run is resumed (they decide the model, its data and
 # the optimizer's state layout).
 _RESUME_KEYS = ("model", "dataset", "resize", "optimizer", "lr_schedule", "standardize",
-                "smoke")
+                "dropout", "smoke")
 
 
 def _resume_command(args, out):
@@ -433,6 +454,8 @@ def _resume_command(args, out):
         parts.append(f"--batch-size {args.batch_size}")
     if args.weight_decay:
         parts.append(f"--weight-decay {args.weight_decay:g}")
+    if args.dropout is not None:
+        parts.append(f"--dropout {args.dropout:g}")
     if args.standardize:
         parts.append("--standardize")
     if args.augment:
@@ -455,6 +478,7 @@ def _check_resume(args, out):
     saved = json.loads(run_file.read_text(encoding="utf-8"))
     saved.setdefault("lr_schedule", "constant")      # runs from before the options
     saved.setdefault("standardize", False)
+    saved.setdefault("dropout", None)
     for key in _RESUME_KEYS:
         if saved.get(key) != getattr(args, key):
             flag = f"--{key.replace('_', '-')}"
@@ -492,7 +516,8 @@ def cmd_train(args):
     train_ds, test_ds = load_dataset(args.dataset, smoke=args.smoke)
     shape = tuple(train_ds.data.shape[1:])
     tg.manual_seed(args.seed)
-    model = build_model(args.model, shape, len(train_ds.classes) or 10, args.resize)
+    model = build_model(args.model, shape, len(train_ds.classes) or 10, args.resize,
+                        args.dropout)
     opt = build_optimizer(args.optimizer, model.parameters(), args.lr, args.weight_decay)
     scheduler = build_scheduler(args.lr_schedule, opt, args.epochs)
     size = args.resize or shape[1]
@@ -512,8 +537,8 @@ def cmd_train(args):
     if not args.resume:
         run = {k: getattr(args, k) for k in ("model", "dataset", "optimizer", "lr",
                                              "lr_schedule", "batch_size", "weight_decay",
-                                             "standardize", "augment", "resize", "seed",
-                                             "smoke")}
+                                             "standardize", "dropout", "augment",
+                                             "resize", "seed", "smoke")}
         run["lr_used"] = opt.param_groups[0]["lr"]
         _write_text(out / _RUN_FILE, json.dumps(run, indent=2) + "\n")
     print(f"{args.model} on {args.dataset}: {summary.total_params:,} parameters, "

@@ -221,6 +221,19 @@ def test_standardize_uses_the_training_sets_statistics(tmp_path, capsys):
     assert "--standardize True, not False" in capsys.readouterr().err
 
 
+def test_dropout_option_sets_the_models_dropout_layers():
+    from tinygrad_jp import nn
+    net = cli.build_model("deep_cnn", (1, 28, 28), dropout=0.25)
+    ratios = [m.p for m in net.modules() if isinstance(m, nn.Dropout)]
+    assert ratios == [0.25, 0.25]
+    mlp = cli.build_model("mlp", (1, 28, 28), dropout=0.1)
+    assert [m.p for m in mlp.modules() if isinstance(m, nn.Dropout)] == [0.1, 0.1]
+    with pytest.raises(cli.CLIError, match="simple_cnn has no dropout layers"):
+        cli.build_model("simple_cnn", (1, 28, 28), dropout=0.3)
+    with pytest.raises(cli.CLIError, match=r"\[0, 1\)"):
+        cli.build_model("deep_cnn", (1, 28, 28), dropout=1.0)
+
+
 @pytest.mark.skipif(os.name == "nt", reason="SIGINT to a child process is POSIX")
 def test_ctrl_c_leaves_a_checkpoint_and_says_how_to_resume(tmp_path):
     out = tmp_path / "run"

@@ -76,6 +76,11 @@ _JA = {
     "epochs": "エポック数",
     "batch_size": "ミニバッチのサイズ",
     "weight_decay": "重み減衰 (L2) の係数",
+    "lr_schedule": ("エポックごとの学習率のスケジュール: constant (一定) か cosine "
+                    "(CosineAnnealingLR で --lr から最終エポックで 0 まで)"),
+    "dropout": ("モデルの Dropout 層の比率 (deep_cnn は 2 つとも、既定 0.5。alexnet は"
+                "分類器のもの。mlp には Dropout を加える)"),
+    "standardize": "画像をチャネルごとに平均 0・標準偏差 1 にする (訓練データの統計を両方に使う)",
     "augment": "カリキュラムのデータ拡張 (アフィン変換・ガウスノイズ) を使う",
     "resize": "画像を N×N に拡大する (AlexNet / VGG16 / ResNet-18 を 28×28 で使うとき)",
     "out": "出力フォルダ",
@@ -137,14 +142,17 @@ def build_parser(lang="en"):
     tr.add_argument("--weight-decay", type=float, default=0.0,
                     help=t("weight_decay", "weight decay (L2) coefficient") + " (0)")
     tr.add_argument("--lr-schedule", choices=LR_SCHEDULES, default="constant",
-                    help="learning-rate schedule over the epochs: constant, or cosine "
-                         "(CosineAnnealingLR from --lr down to 0 at the last epoch)")
+                    help=t("lr_schedule", "learning-rate schedule over the epochs: "
+                                          "constant, or cosine (CosineAnnealingLR from --lr "
+                                          "down to 0 at the last epoch)"))
     tr.add_argument("--dropout", type=float, default=None, metavar="P",
-                    help="dropout ratio of the model's dropout layers (deep_cnn: both, "
-                         "default 0.5; alexnet: the classifier's; mlp: adds dropout)")
+                    help=t("dropout", "dropout ratio of the model's dropout layers "
+                                      "(deep_cnn: both, default 0.5; alexnet: the "
+                                      "classifier's; mlp: adds dropout)"))
     tr.add_argument("--standardize", action="store_true",
-                    help="shift and scale the images to mean 0, std 1 per channel "
-                         "(statistics of the training set, applied to both sets)")
+                    help=t("standardize", "shift and scale the images to mean 0, std 1 "
+                                          "per channel (statistics of the training set, "
+                                          "applied to both sets)"))
     tr.add_argument("--augment", action="store_true",
                     help=t("augment", "use the curriculum's augmentations (affine, Gaussian "
                                       "noise)"))

@@ -176,9 +176,10 @@ def test_interpolate_mode_errors():
     with pytest.raises(ValueError) as e:
         F.interpolate(x, size=3, mode="cubic")
     assert str(e.value) == ("interpolate: unknown mode 'cubic'; supported modes are "
-                            "'nearest', 'linear', 'bilinear', 'bicubic'")
-    with pytest.raises(NotImplementedError, match="'area' is not supported"):
-        F.interpolate(x, size=3, mode="area")
+                            "'nearest', 'nearest-exact', 'area', 'linear', 'bilinear', "
+                            "'bicubic'")
+    with pytest.raises(NotImplementedError, match="'trilinear' resizes 5-D volumes"):
+        F.interpolate(x, size=3, mode="trilinear")
     with pytest.raises(RuntimeError, match=r"mode 'bicubic' needs a 4-D input, got shape "
                                            r"\(1, 1, 4\)"):
         F.interpolate(tg.randn(1, 1, 4), size=3, mode="bicubic")

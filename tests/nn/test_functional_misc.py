@@ -159,8 +159,29 @@ def test_interpolate_nearest_doubles_pixels_and_errors():
                                   [[1, 1, 2, 2], [1, 1, 2, 2], [3, 3, 4, 4], [3, 3, 4, 4]])
     with pytest.raises(ValueError, match="exactly one of size and scale_factor"):
         F.interpolate(x)
-    with pytest.raises(NotImplementedError, match="'area' is not supported"):
-        F.interpolate(x, size=3, mode="area")
+    with pytest.raises(ValueError, match="align_corners"):
+        F.interpolate(x, size=3, mode="area", align_corners=True)
+
+
+@pytest.mark.parametrize("mode", ["nearest-exact", "area"])
+@pytest.mark.parametrize("case", [dict(size=(3, 5)), dict(size=(7, 2)),
+                                  dict(scale_factor=1.5), dict(scale_factor=(0.5, 2.0)),
+                                  dict(size=4, signal=True)])
+def test_interpolate_nearest_exact_and_area_match_torch(mode, case):
+    torch = pytest.importorskip("torch")
+    case = dict(case)
+    signal = case.pop("signal", False)
+    x = rand((2, 3, 6) if signal else (2, 3, 4, 6), 11)
+    ours = t64(x)
+    out = F.interpolate(ours, mode=mode, **case)
+    tx = torch.tensor(x, requires_grad=True)
+    ref = torch.nn.functional.interpolate(tx, mode=mode, **case)
+    np.testing.assert_allclose(out.numpy(), ref.detach().numpy(), atol=1e-12)
+    g = np.random.default_rng(3).standard_normal(ref.shape)
+    out.backward(tg.tensor(g))
+    ref.backward(torch.tensor(g))
+    np.testing.assert_allclose(ours.grad.numpy(), tx.grad.numpy(), atol=1e-12)
+    assert tg.gradcheck(lambda a: F.interpolate(a, mode=mode, **case), [t64(x)])
 
 
 FLOAT32_CASES = {

@@ -938,13 +938,14 @@ def pad(input, pad, mode="constant", value=None):
     return out
 
 
-_INTERPOLATE_MODES = ("nearest", "linear", "bilinear", "bicubic")
+_INTERPOLATE_MODES = ("nearest", "nearest-exact", "area", "linear", "bilinear", "bicubic")
 
 
 def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None,
                 recompute_scale_factor=None, antialias=False):
     """Resize (N, C, H, W) images (or (N, C, L) signals) to ``size`` or by
-    ``scale_factor``: mode 'nearest' (PyTorch's floor rule), 'bilinear' / 'linear' or
+    ``scale_factor``: mode 'nearest' (PyTorch's floor rule), 'nearest-exact' (the
+    nearest pixel centre), 'area' (adaptive average pooling), 'bilinear' / 'linear' or
     'bicubic' (PyTorch's cubic convolution with A = −0.75 and the border pixels
     repeated; it can overshoot the input's range, as in PyTorch), all equal to
     PyTorch's for align_corners False and True. Linear and cubic resizing are
@@ -955,12 +956,13 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         raise RuntimeError(f"{op}: expected a 3-D or 4-D input, got shape {x.shape}")
     spatial = x.ndim - 2
     if mode not in _INTERPOLATE_MODES:
-        if mode in ("nearest-exact", "trilinear", "area"):
-            raise NotImplementedError(f"{op}: mode {mode!r} is not supported yet (supported: "
+        if mode == "trilinear":
+            raise NotImplementedError(f"{op}: mode 'trilinear' resizes 5-D volumes, which "
+                                      "this 2-D framework does not have (supported: "
                                       f"{', '.join(map(repr, _INTERPOLATE_MODES))})")
         raise ValueError(f"{op}: unknown mode {mode!r}; supported modes are "
                          f"{', '.join(map(repr, _INTERPOLATE_MODES))}")
-    if mode == "nearest" and align_corners is not None:
+    if mode in ("nearest", "nearest-exact", "area") and align_corners is not None:
         raise ValueError(f"{op}: align_corners can only be set with the linear and cubic "
                          "modes ('linear', 'bilinear', 'bicubic')")
     needs = {"linear": 3, "bilinear": 4, "bicubic": 4}.get(mode, x.ndim)
@@ -989,12 +991,17 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
                              f"{sizes} of an input of shape {x.shape} empty")
     if antialias:
         raise NotImplementedError(f"{op}: antialias=True is not supported")
+    if mode == "area":
+        # PyTorch's 'area' is adaptive average pooling to the output size
+        if spatial == 1:
+            return adaptive_avg_pool2d(x.unsqueeze(2), (1, sizes[0])).squeeze(2)
+        return adaptive_avg_pool2d(x, sizes)
     out = x
     for k in range(spatial):
         axis = 2 + k
         n_in, n_out = in_sizes[k], sizes[k]
-        if mode == "nearest":
-            idx = _misc.nearest_indices(n_in, n_out, scales[k])
+        if mode in ("nearest", "nearest-exact"):
+            idx = _misc.nearest_indices(n_in, n_out, scales[k], exact=mode == "nearest-exact")
             out = out[(slice(None),) * axis + (idx,)]
         else:
             weights = _cubic.cubic_weights if mode == "bicubic" else _misc.linear_weights

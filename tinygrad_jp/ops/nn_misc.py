@@ -254,8 +254,11 @@ def linear_weights(in_size, out_size, align_corners, scale=None):
     return m
 
 
-def nearest_indices(in_size, out_size, scale=None):
-    """Source index of every output position for mode='nearest' (PyTorch's floor rule)."""
+def nearest_indices(in_size, out_size, scale=None, exact=False):
+    """Source index of every output position for mode='nearest' (PyTorch's floor rule),
+    or 'nearest-exact' with ``exact`` (the pixel whose centre is nearest: output centres
+    at i + 0.5)."""
     ratio = (1.0 / scale) if scale else in_size / out_size
-    idx = np.floor(np.arange(out_size, dtype=np.float64) * ratio).astype(np.int64)
+    offset = 0.5 if exact else 0.0
+    idx = np.floor((np.arange(out_size, dtype=np.float64) + offset) * ratio).astype(np.int64)
     return np.minimum(idx, in_size - 1)

@@ -359,6 +359,7 @@ def test_conv2d_in_batch_slices_equals_one_piece(monkeypatch, channels):
     results = []
     for chunk in (conv.COL_CHUNK_BYTES, 1):
         monkeypatch.setattr(conv, "COL_CHUNK_BYTES", chunk)
+        monkeypatch.setattr(conv, "ONE_CHANNEL_CHUNK_BYTES", chunk)
         monkeypatch.setattr(conv, "COL_SAVE_BYTES", 0)
         ts = [t64(a) for a in (x, w, b)]
         y = F.conv2d(*ts, stride=(1, 2), padding=1)

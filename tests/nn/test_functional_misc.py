@@ -268,3 +268,31 @@ def test_parallel_passes_back_off_when_helpers_start_late(monkeypatch):
         assert seen == [slice(0, 4)]                         # ...then inline
     finally:
         parallel.set_num_threads(parallel._default_threads())
+
+
+@pytest.mark.parametrize("layout", ["nchw", "channels_last", "strided"])
+def test_large_relu_row_path_equals_numpy_maximum(monkeypatch, layout):
+    """A large ReLU runs over its memory as rows against a row of zeros: every element,
+    the remainder after the last whole row, NaN and -0.0 come out as np.maximum(x, 0),
+    and the output keeps the input's memory order."""
+    from tinygrad_jp.ops import nn_misc, parallel
+    monkeypatch.setattr(parallel, "MIN_BYTES", 0)
+    monkeypatch.setattr(nn_misc, "ZERO_ROW", 7)           # 2·3·5·5 = 150 = 21 rows + 3
+    rng = np.random.default_rng(0)
+    data = rng.standard_normal((2, 5, 5, 3)).astype(np.float32)
+    data.reshape(-1)[[0, 11, 149]] = [np.nan, -0.0, -np.inf]
+    if layout == "nchw":
+        x = np.ascontiguousarray(data.transpose(0, 3, 1, 2))
+    elif layout == "channels_last":
+        x = data.transpose(0, 3, 1, 2)
+    else:
+        x = np.repeat(data, 2, axis=1).transpose(0, 3, 1, 2)[:, :, ::2]
+    t = tg.Tensor(x, requires_grad=True)                 # keeps the array's strides
+    y = F.relu(t)
+    expected = np.maximum(x, 0)
+    np.testing.assert_array_equal(y.numpy(), expected)
+    assert np.signbit(y.numpy()).sum() == np.signbit(expected).sum()
+    if layout == "channels_last":
+        assert y.numpy().strides[1] == 4                   # channels stay last
+    y.sum().backward()
+    np.testing.assert_array_equal(t.grad.numpy(), (expected > 0).astype(np.float32))

@@ -9,11 +9,37 @@ import numpy as np
 from ..autograd import Function, is_grad_enabled
 from ..tensor import Tensor
 from . import parallel
+from .conv import layout_of
 from .parallel import over_batch
 
 
 def _const(array):
     return Tensor._wrap(array)
+
+
+# NumPy's maximum against a 0-d zero runs 2-3× slower than against a contiguous
+# row of zeros broadcast down the rows (measured on 7 MB: 0.85 ms against 0.34 ms),
+# so a large ReLU views its memory as rows of this many elements.
+ZERO_ROW = 16384
+
+
+def memory_rows(a, row):
+    """``a``'s elements in memory order as (rows of ``row`` elements, the remainder),
+    both views; None when ``a`` is not one contiguous block in some axis order."""
+    flat = a.transpose(layout_of(a))
+    if not flat.flags.c_contiguous:
+        return None
+    flat = flat.reshape(-1)
+    whole = flat.size - flat.size % row
+    return flat[:whole].reshape(-1, row), flat[whole:]
+
+
+def _max_with_zero_rows(src, dst):
+    (rows, rest), (out_rows, out_rest) = src, dst
+    zeros = np.zeros(rows.shape[1], rows.dtype)
+    over_batch(lambda b: np.maximum(rows[b], zeros, out=out_rows[b]), rows.shape[0],
+               rows.nbytes)
+    np.maximum(rest, zeros[:rest.size], out=out_rest)
 
 
 class Linear(Function):
@@ -73,7 +99,12 @@ class Relu(Function):
             out = np.maximum(xd, 0)
         else:
             out = np.empty_like(xd)          # same memory order as the input
-            over_batch(lambda b: np.maximum(xd[b], 0, out=out[b]), xd.shape[0], xd.nbytes)
+            src, dst = memory_rows(xd, ZERO_ROW), memory_rows(out, ZERO_ROW)
+            if src is None or dst is None:
+                over_batch(lambda b: np.maximum(xd[b], 0, out=out[b]), xd.shape[0],
+                           xd.nbytes)
+            else:
+                _max_with_zero_rows(src, dst)
         self.save_for_backward(out)
         return out
 

@@ -153,6 +153,50 @@ def test_interpolate_scale_factor_matches_torch(scale, mode):
     np.testing.assert_allclose(ours.numpy(), ref.numpy(), atol=1e-12)
 
 
+@pytest.mark.parametrize("mode,shape,scale,torch_grad_is_adjoint", [
+    ("nearest", (1, 2, 6, 7), 1.1, True),          # both axes keep their size: a copy
+    ("nearest", (1, 2, 6, 3), (1.1, 2.3), True),   # kept axis, and one doubled by 2.3
+    ("nearest", (1, 2, 9), 1.1, False),            # 1-D nearest samples at i / 1.1
+    ("nearest", (1, 2, 3), 2.3, False),            # 1-D, doubled by 2.3: i / 2.3 too
+    ("nearest-exact", (1, 2, 9, 10), 1.1, True),
+    ("linear", (1, 2, 9), 1.1, True),
+    ("bilinear", (1, 2, 6, 9), (1.1, 1.5), True),
+    ("bilinear", (1, 2, 3, 4), (2.3, 1.05), True),
+])
+def test_interpolate_scale_factor_rules_of_pytorch_kernels(mode, shape, scale,
+                                                           torch_grad_is_adjoint):
+    """PyTorch's CPU kernels ignore the scale factor along an axis that keeps its size
+    in 'linear', 'bilinear' and 2-D 'nearest' (and 2-D 'nearest' halves the index of a
+    doubled axis); the other modes sample at i / scale. The values match PyTorch's.
+    The gradients match too, except where PyTorch's 1-D 'nearest' backward copies the
+    gradient although its forward resampled (as for bicubic): ours is the derivative."""
+    torch = pytest.importorskip("torch")
+    x = rand(shape, 5)
+    ours = t64(x)
+    out = F.interpolate(ours, scale_factor=scale, mode=mode)
+    tx = torch.tensor(x, requires_grad=True)
+    ref = torch.nn.functional.interpolate(tx, scale_factor=scale, mode=mode)
+    np.testing.assert_allclose(out.numpy(), ref.detach().numpy(), atol=1e-12)
+    g = np.random.default_rng(4).standard_normal(ref.shape)
+    out.backward(tg.tensor(g))
+    ref.backward(torch.tensor(g))
+    if torch_grad_is_adjoint:
+        np.testing.assert_allclose(ours.grad.numpy(), tx.grad.numpy(), atol=1e-12)
+    assert tg.gradcheck(lambda a: F.interpolate(a, scale_factor=scale, mode=mode), [t64(x)])
+
+
+def test_interpolate_same_size_scale_copies_in_linear_and_2d_nearest():
+    x = rand((1, 1, 6, 7), 8)
+    for mode in ("nearest", "bilinear"):
+        np.testing.assert_array_equal(F.interpolate(t64(x), scale_factor=1.1,
+                                                    mode=mode).numpy(), x)
+    signal = rand((1, 1, 9), 9)
+    np.testing.assert_array_equal(F.interpolate(t64(signal), scale_factor=1.1,
+                                                mode="linear").numpy(), signal)
+    # 1-D nearest keeps the scale: the last of 9 samples comes from pixel 7 (8 / 1.1)
+    assert F.interpolate(t64(signal), scale_factor=1.1).numpy()[0, 0, 8] == signal[0, 0, 7]
+
+
 def test_interpolate_nearest_doubles_pixels_and_errors():
     x = tg.tensor([[[[1.0, 2.0], [3.0, 4.0]]]])
     np.testing.assert_array_equal(F.interpolate(x, scale_factor=2).numpy()[0, 0],

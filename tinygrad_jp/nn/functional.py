@@ -941,6 +941,22 @@ def pad(input, pad, mode="constant", value=None):
 _INTERPOLATE_MODES = ("nearest", "nearest-exact", "area", "linear", "bilinear", "bicubic")
 
 
+def _axis_scale(mode, spatial, n_in, n_out, scale):
+    """The scale factor one axis is resized with: the user's, or None (the size ratio)
+    where PyTorch's CPU kernels ignore it. They do so along an axis that keeps its
+    size, in 'linear' and 'bilinear' (a copy) and in 2-D 'nearest', whose kernel also
+    maps a doubled axis by halving the index. So, with ``scale_factor=1.1`` on 6
+    pixels (6 out), those modes copy the pixels while 1-D 'nearest', 'nearest-exact'
+    and 'bicubic' sample at i / 1.1. Checked against PyTorch 2.13."""
+    if scale is None:
+        return None
+    if mode in ("linear", "bilinear") and n_out == n_in:
+        return None
+    if mode == "nearest" and spatial == 2 and n_out in (n_in, 2 * n_in):
+        return None
+    return scale
+
+
 def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None,
                 recompute_scale_factor=None, antialias=False):
     """Resize (N, C, H, W) images (or (N, C, L) signals) to ``size`` or by
@@ -1000,12 +1016,13 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     for k in range(spatial):
         axis = 2 + k
         n_in, n_out = in_sizes[k], sizes[k]
+        scale = _axis_scale(mode, spatial, n_in, n_out, scales[k])
         if mode in ("nearest", "nearest-exact"):
-            idx = _misc.nearest_indices(n_in, n_out, scales[k], exact=mode == "nearest-exact")
+            idx = _misc.nearest_indices(n_in, n_out, scale, exact=mode == "nearest-exact")
             out = out[(slice(None),) * axis + (idx,)]
         else:
             weights = _cubic.cubic_weights if mode == "bicubic" else _misc.linear_weights
-            m = weights(n_in, n_out, bool(align_corners), scales[k])
+            m = weights(n_in, n_out, bool(align_corners), scale)
             m = Tensor._wrap(m.astype(x.dtype))
             if axis == x.ndim - 1:
                 out = out @ m.T

@@ -18,6 +18,7 @@ import numpy as np
 from .. import functional as _core
 from ..autograd import no_grad
 from ..ops import adaptive_pool as _adaptive
+from ..ops import antialias as _antialias
 from ..ops import conv as _conv
 from ..ops import conv_grouped as _grouped
 from ..ops import cubic as _cubic
@@ -941,16 +942,17 @@ def pad(input, pad, mode="constant", value=None):
 _INTERPOLATE_MODES = ("nearest", "nearest-exact", "area", "linear", "bilinear", "bicubic")
 
 
-def _axis_scale(mode, spatial, n_in, n_out, scale):
+def _axis_scale(mode, spatial, n_in, n_out, scale, antialias=False):
     """The scale factor one axis is resized with: the user's, or None (the size ratio)
     where PyTorch's CPU kernels ignore it. They do so along an axis that keeps its
-    size, in 'linear' and 'bilinear' (a copy) and in 2-D 'nearest', whose kernel also
-    maps a doubled axis by halving the index. So, with ``scale_factor=1.1`` on 6
-    pixels (6 out), those modes copy the pixels while 1-D 'nearest', 'nearest-exact'
-    and 'bicubic' sample at i / 1.1. Checked against PyTorch 2.13."""
+    size, in 'linear', 'bilinear' and antialiased modes (a copy) and in 2-D 'nearest',
+    whose kernel also maps a doubled axis by halving the index. So, with
+    ``scale_factor=1.1`` on 6 pixels (6 out), those modes copy the pixels while 1-D
+    'nearest', 'nearest-exact' and plain 'bicubic' sample at i / 1.1. Checked against
+    PyTorch 2.13."""
     if scale is None:
         return None
-    if mode in ("linear", "bilinear") and n_out == n_in:
+    if (antialias or mode in ("linear", "bilinear")) and n_out == n_in:
         return None
     if mode == "nearest" and spatial == 2 and n_out in (n_in, 2 * n_in):
         return None
@@ -964,8 +966,11 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     nearest pixel centre), 'area' (adaptive average pooling), 'bilinear' / 'linear' or
     'bicubic' (PyTorch's cubic convolution with A = −0.75 and the border pixels
     repeated; it can overshoot the input's range, as in PyTorch), all equal to
-    PyTorch's for align_corners False and True. Linear and cubic resizing are
-    separable, so they are two small matrix products, differentiable as they are."""
+    PyTorch's for align_corners False and True. ``antialias=True`` ('bilinear' and
+    'bicubic') averages every input pixel under a filter stretched by the shrink
+    ratio, as Pillow and PyTorch do, so a downscaled image does not alias. Linear and
+    cubic resizing are separable, so they are two small matrix products,
+    differentiable as they are."""
     op = "interpolate"
     x = _float_tensor(input, op)
     if x.ndim not in (3, 4):
@@ -1005,8 +1010,9 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         if min(sizes) <= 0:
             raise ValueError(f"{op}: scale_factor {scale_factor!r} makes the output size "
                              f"{sizes} of an input of shape {x.shape} empty")
-    if antialias:
-        raise NotImplementedError(f"{op}: antialias=True is not supported")
+    if antialias and mode not in ("bilinear", "bicubic"):
+        raise ValueError(f"{op}: antialias=True works with the modes 'bilinear' and "
+                         f"'bicubic' (4-D input), got mode {mode!r}")
     if mode == "area":
         # PyTorch's 'area' is adaptive average pooling to the output size
         if spatial == 1:
@@ -1016,13 +1022,17 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     for k in range(spatial):
         axis = 2 + k
         n_in, n_out = in_sizes[k], sizes[k]
-        scale = _axis_scale(mode, spatial, n_in, n_out, scales[k])
+        scale = _axis_scale(mode, spatial, n_in, n_out, scales[k], antialias)
         if mode in ("nearest", "nearest-exact"):
             idx = _misc.nearest_indices(n_in, n_out, scale, exact=mode == "nearest-exact")
             out = out[(slice(None),) * axis + (idx,)]
         else:
-            weights = _cubic.cubic_weights if mode == "bicubic" else _misc.linear_weights
-            m = weights(n_in, n_out, bool(align_corners), scale)
+            if antialias:
+                m = _antialias.antialias_weights(n_in, n_out, mode, bool(align_corners),
+                                                 scale)
+            else:
+                weights = _cubic.cubic_weights if mode == "bicubic" else _misc.linear_weights
+                m = weights(n_in, n_out, bool(align_corners), scale)
             m = Tensor._wrap(m.astype(x.dtype))
             if axis == x.ndim - 1:
                 out = out @ m.T

@@ -23,6 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ._io import atomic_write_text
+
 __all__ = ["main", "build_parser", "MODELS", "DATASETS", "OPTIMIZERS", "build_model",
            "build_optimizer", "load_dataset", "CLIError"]
 
@@ -230,6 +232,11 @@ def _fail(msg):
     raise CLIError(msg)
 
 
+def _command_line(args):
+    """The command as the user typed it (for the run's manifest and report)."""
+    return " ".join(["tinygrad-jp"] + list(getattr(args, "argv", None) or [args.command]))
+
+
 def load_dataset(name, smoke=False):
     """``(train, test)`` datasets for a ``--dataset`` name (errors say how to get the files)."""
     from . import data
@@ -406,17 +413,6 @@ def _augmentation(channels):
     return T.Compose(steps)
 
 
-def _write_text(path, text):
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-
-
 def _save_graph(model, input_size, path, max_depth=None):
     """Draw and save the graph; without ``dot``, write the DOT source beside and say so.
     Returns (written path, message)."""
@@ -444,6 +440,9 @@ def _save_graph(model, input_size, path, max_depth=None):
 # ------------------------------------------------------------------------------- train
 _RUN_FILE = "run.json"
 _CKPT_DIR = "checkpoints"
+# Everything `train` may write into its folder (a rerun replaces a folder holding only these).
+_TRAIN_WRITES = (_RUN_FILE, _CKPT_DIR, "model.safetensors", "history.json", "history.csv",
+                 "curves.png", "summary.txt", "graph.svg", "graph.dot")
 # Arguments that must match when a run is resumed (they decide the model, its data and
 # the optimizer's state layout).
 _RESUME_KEYS = ("model", "dataset", "resize", "optimizer", "lr_schedule", "standardize",
@@ -501,10 +500,7 @@ def _check_resume(args, out):
 def cmd_train(args):
     """``tinygrad-jp train``: build, train with :func:`tinygrad_jp.train.fit` (progress bar,
     checkpoints that survive Ctrl-C, exact resume) and write the results."""
-    import tinygrad_jp as tg
-    from . import nn, train, viz
-    from .data import DataLoader
-    from .experiments.base import OutputExistsError, prepare_out_dir
+    from .experiments.run_folder import OutputExistsError, RunFolder, RunLockedError
 
     if args.epochs < 1:
         _fail(f"--epochs must be >= 1, got {args.epochs}")
@@ -515,11 +511,26 @@ def cmd_train(args):
     out = Path(args.out or f"runs/train-{args.model}")
     if args.resume:
         _check_resume(args, out)
-    else:
-        try:
-            prepare_out_dir(out, args.force)
-        except OutputExistsError as e:
-            _fail(f"{e} (or --resume to continue the run there)")
+    folder = RunFolder(out, kind="train", command=_command_line(args), force=args.force,
+                       resume=args.resume, writes=_TRAIN_WRITES)
+    try:
+        with folder:
+            if folder.replaced:
+                print(f"this run {folder.replaced}")
+            code = _train(args, out)
+            folder.complete = code == 0
+            return code
+    except OutputExistsError as e:
+        _fail(f"{e} (or --resume to continue the run there)")
+    except RunLockedError as e:
+        _fail(str(e))
+
+
+def _train(args, out):
+    """The body of ``tinygrad-jp train``, writing into the folder ``out``."""
+    import tinygrad_jp as tg
+    from . import nn, train, viz
+    from .data import DataLoader
 
     train_ds, test_ds = load_dataset(args.dataset, smoke=args.smoke)
     shape = tuple(train_ds.data.shape[1:])
@@ -540,7 +551,7 @@ def cmd_train(args):
                              transform=_compose(resize, standardize))
 
     summary = nn.summary(model, input_size)
-    _write_text(out / "summary.txt", str(summary) + "\n")
+    atomic_write_text(out / "summary.txt", str(summary) + "\n")
     _, graph_msg = _save_graph(model, input_size, out / "graph.svg", max_depth=1)
     if not args.resume:
         run = {k: getattr(args, k) for k in ("model", "dataset", "optimizer", "lr",
@@ -548,7 +559,7 @@ def cmd_train(args):
                                              "standardize", "dropout", "augment",
                                              "resize", "seed", "smoke")}
         run["lr_used"] = opt.param_groups[0]["lr"]
-        _write_text(out / _RUN_FILE, json.dumps(run, indent=2) + "\n")
+        atomic_write_text(out / _RUN_FILE, json.dumps(run, indent=2) + "\n")
     print(f"{args.model} on {args.dataset}: {summary.total_params:,} parameters, "
           f"{len(train_ds):,} training / {len(test_ds):,} test images, optimizer "
           f"{args.optimizer} (lr {opt.param_groups[0]['lr']:g})"
@@ -633,7 +644,7 @@ def cmd_graph(args):
 def cmd_experiment(args, parser_ex=None):
     """``tinygrad-jp experiment``."""
     from . import experiments
-    from .experiments.base import OutputExistsError
+    from .experiments.run_folder import OutputExistsError, RunLockedError
     reg = experiments.registry()
     if args.list or args.name is None:
         if args.name is None and not args.list:
@@ -661,8 +672,9 @@ def cmd_experiment(args, parser_ex=None):
     try:
         report = experiments.run_experiment(args.name, out_dir=out, full=args.full,
                                             smoke=args.smoke, seed=args.seed,
-                                            force=args.force, **options)
-    except OutputExistsError as e:
+                                            force=args.force, command=_command_line(args),
+                                            **options)
+    except (OutputExistsError, RunLockedError) as e:
         _fail(str(e))
     except Exception as e:  # a missing data set is a user problem, not a traceback
         from .data import DatasetError
@@ -670,6 +682,8 @@ def cmd_experiment(args, parser_ex=None):
             _fail(f"the data set is not available:\n{e}\n(without --full the experiment uses "
                   "the embedded sample and works offline)")
         raise
+    if report.replaced:
+        print(f"this run {report.replaced}")
     for e in report.effects:
         print(f"  [{'shown' if e.shown else 'NOT shown'}] {e.claim}: {e.evidence}")
     print(f"done in {report.elapsed:.1f} s: {out / 'report.md'}")
@@ -686,6 +700,7 @@ def main(argv=None):
         parser.print_help()
         return 0
     args = parser.parse_args(argv)
+    args.argv = argv
     if args.command is None:
         parser.print_help()
         return 0

@@ -191,11 +191,28 @@ def test_resume_continues_the_run_and_checks_its_settings(tmp_path, capsys):
     assert cli.main(["train", "--model", "mlp", "--smoke", "--out", str(tmp_path / "new"),
                      "--resume"]) == 2
     assert "no run" in capsys.readouterr().err
-    # An existing run is not overwritten without --force.
+    # Running the same command again replaces the previous run, and says which.
+    assert cli.main(base_args + ["--epochs", "1"]) == 0
+    assert "replaces the previous run" in capsys.readouterr().out
+    assert len(History.from_json(out / "history.json")["train_loss"]) == 1
+    # A file that is not the run's is never deleted: refused without --force.
+    (out / "notes.txt").write_text("mine")
     assert cli.main(base_args + ["--epochs", "1"]) == 2
     err = capsys.readouterr().err
-    assert "--force" in err and "--resume" in err
+    assert "notes.txt" in err and "--force" in err and "--resume" in err
     assert cli.main(base_args + ["--epochs", "1", "--force"]) == 0
+    assert (out / "notes.txt").read_text() == "mine"
+
+
+def test_a_second_run_into_a_busy_folder_is_refused(tmp_path, capsys):
+    from tinygrad_jp.experiments.run_folder import RunFolder
+    out = tmp_path / "busy"
+    with RunFolder(out, kind="train", command="tinygrad-jp train (the first)"):
+        assert cli.main(["train", "--model", "mlp", "--smoke", "--out", str(out)]) == 2
+        err = capsys.readouterr().err
+        assert "another run is writing into" in err and "the first" in err
+        assert cli.main(["experiment", "weight-init", "--smoke", "--out", str(out)]) == 2
+        assert "another run is writing into" in capsys.readouterr().err
 
 
 def test_cosine_schedule_lowers_the_learning_rate_each_epoch(tmp_path, capsys):

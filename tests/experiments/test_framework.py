@@ -106,6 +106,69 @@ def test_output_folder_is_not_overwritten_without_force(dummy, tmp_path):
     assert experiments.prepare_out_dir(tmp_path / "empty").is_dir()   # empty is fine
 
 
+def test_rerunning_replaces_the_previous_run_and_says_so(dummy, tmp_path):
+    out = tmp_path / "run"
+    first = experiments.run_experiment("dummy-test", out_dir=out, seed=1)
+    assert first.replaced is None
+    (out / "line.png").write_bytes(b"\x89PNG\r\n\x1a\nold")
+    second = experiments.run_experiment("dummy-test", out_dir=out, seed=2)
+    assert second.replaced and "previous run" in second.replaced
+    assert "seed 1" in second.replaced or "dummy-test" in second.replaced
+    assert (out / "line.png").read_bytes() != b"\x89PNG\r\n\x1a\nold"
+    assert "replaces the previous run" in (out / "report.md").read_text(encoding="utf-8")
+    assert json.loads((out / "results.json").read_text())["seed"] == 2
+    assert sorted(p.name for p in tmp_path.iterdir() if not p.name.endswith(".lock")) == \
+        ["run"]                                  # no staging folder left behind
+
+
+def test_a_failing_rerun_leaves_the_previous_run_as_it_was(dummy, tmp_path, monkeypatch):
+    out = tmp_path / "run"
+    experiments.run_experiment("dummy-test", out_dir=out, seed=1)
+    before = (out / "report.md").read_text(encoding="utf-8")
+
+    def broken(*a, **k):
+        raise RuntimeError("boom")
+    monkeypatch.setattr(base.Report, "write", broken)
+    with pytest.raises(RuntimeError, match="boom"):
+        experiments.run_experiment("dummy-test", out_dir=out, seed=2)
+    assert (out / "report.md").read_text(encoding="utf-8") == before
+    assert sorted(p.name for p in tmp_path.iterdir() if not p.name.endswith(".lock")) == \
+        ["run"]
+
+
+def test_two_runs_into_one_folder_at_once_are_refused(dummy, tmp_path):
+    out = tmp_path / "run"
+    from tinygrad_jp.experiments.run_folder import RunFolder
+    with RunFolder(out, kind="experiment dummy-test", command="first", stage=True):
+        with pytest.raises(experiments.RunLockedError) as e:
+            experiments.run_experiment("dummy-test", out_dir=out)
+        assert str(out) in str(e.value) and "first" in str(e.value)
+        assert f"pid {__import__('os').getpid()}" in str(e.value)
+    experiments.run_experiment("dummy-test", out_dir=out)      # free again afterwards
+
+
+def test_the_lock_is_held_across_processes(dummy, tmp_path):
+    import subprocess
+    import sys
+    import textwrap
+    out = tmp_path / "run"
+    holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
+        import sys, time
+        from tinygrad_jp.experiments.run_folder import RunFolder
+        with RunFolder({str(out)!r}, kind="experiment dummy-test", command="holder",
+                       stage=True):
+            print("locked", flush=True)
+            sys.stdin.readline()
+        """)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        with pytest.raises(experiments.RunLockedError, match="holder"):
+            experiments.run_experiment("dummy-test", out_dir=out)
+    finally:
+        holder.communicate("\n", timeout=60)
+    experiments.run_experiment("dummy-test", out_dir=out)
+
+
 def test_run_experiment_rejects_unknown_options_and_full_with_smoke(dummy, tmp_path):
     with pytest.raises(TypeError, match="--flag"):
         experiments.run_experiment("dummy-test", out_dir=tmp_path / "a", colour=1)

@@ -22,6 +22,9 @@ def test_weight_init_smoke_in_the_default_folder(tmp_path):
     relu_he = res["relu/He"]["layer_std"]
     relu_xavier = res["relu/Xavier"]["layer_std"]
     assert relu_xavier[4] < 0.5 * relu_xavier[0] and relu_he[4] > 0.6 * relu_he[0]
-    # A second run into the same folder is refused, and --force allows it.
+    # The same command again replaces the run, and the output and the report say so.
     again = run_cli(tmp_path, "experiment", "weight-init", "--smoke")
-    assert again.returncode == 2 and "--force" in again.stderr
+    assert again.returncode == 0, again.stderr
+    assert "replaces the previous run" in again.stdout
+    assert "replaces the previous run" in (out / "report.md").read_text(encoding="utf-8")
+    check_report(out)

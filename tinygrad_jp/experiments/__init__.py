@@ -10,13 +10,14 @@ See :mod:`tinygrad_jp.experiments.base` for the framework and how to add one.
 import importlib
 import importlib.util
 
-from .base import (Data, Effect, Experiment, OutputExistsError, Report, TrainResult,
-                   check_report, get,
+from .base import (Data, Effect, Experiment, OutputExistsError, Report, RunLockedError,
+                   TrainResult, check_report, get,
                    load_data, names, plot_curve_grid, prepare_out_dir, register, registry,
                    run_experiment, train_classifier)
 
 __all__ = ["Experiment", "Report", "Effect", "register", "get", "names", "registry",
-           "run_experiment", "prepare_out_dir", "OutputExistsError", "Data", "load_data",
+           "run_experiment", "prepare_out_dir", "OutputExistsError", "RunLockedError", "Data",
+           "load_data",
            "train_classifier", "TrainResult", "plot_curve_grid", "check_report"]
 
 # One module per experiment (registered on import). A module listed here that does not

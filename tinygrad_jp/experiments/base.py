@@ -65,9 +65,13 @@ from pathlib import Path
 
 import numpy as np
 
+from .._io import atomic_write_text
+# The output folder: rerunning replaces the previous run (see run_folder.py).
+from .run_folder import OutputExistsError, RunFolder, RunLockedError, prepare_out_dir
+
 __all__ = ["Experiment", "Report", "Effect", "register", "get", "names", "registry",
-           "run_experiment", "prepare_out_dir", "OutputExistsError", "Data", "load_data",
-           "train_classifier", "TrainResult", "accuracy", "rng", "plot_curve_grid",
+           "run_experiment", "prepare_out_dir", "OutputExistsError", "RunLockedError", "Data",
+           "load_data", "train_classifier", "TrainResult", "accuracy", "rng", "plot_curve_grid",
            "set_threads_note", "check_report"]
 
 _REGISTRY: dict[str, "Experiment"] = {}
@@ -152,39 +156,6 @@ def rng(seed, salt=0):
     return np.random.default_rng([int(seed), int(salt)])
 
 
-# ------------------------------------------------------------------------ output folder
-class OutputExistsError(FileExistsError):
-    """The output folder exists and is not empty, and ``force`` was not given."""
-
-
-def prepare_out_dir(path, force=False) -> Path:
-    """Create ``path``; refuse an existing non-empty folder unless ``force``.
-
-    With ``force`` the folder is kept and files are overwritten one by one (nothing is
-    deleted, so a wrong ``--out`` cannot wipe unrelated files).
-    """
-    path = Path(path)
-    if path.exists() and not path.is_dir():
-        raise OutputExistsError(f"output {path} exists and is not a folder; choose another "
-                                "--out")
-    if path.is_dir() and any(path.iterdir()) and not force:
-        raise OutputExistsError(f"output folder {path} exists and is not empty; pass --force "
-                                "to write into it anyway, or choose another --out")
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-def _atomic_write_text(path, text):
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-
-
 # ------------------------------------------------------------------------------- report
 @dataclasses.dataclass
 class Effect:
@@ -256,6 +227,7 @@ class Report:
         self.results: dict = {}
         self.started = time.perf_counter()
         self.elapsed: float | None = None
+        self.replaced: str | None = None     # set by run_experiment: the run it replaced
         self.phases: dict = {}
         mode = "smoke test (tiny sizes)" if smoke else (
             "full data set" if full else "embedded sample")
@@ -392,20 +364,25 @@ class Report:
         if self.elapsed is None:
             self.elapsed = time.perf_counter() - self.started
         self.out_dir.mkdir(parents=True, exist_ok=True)
-        _atomic_write_text(self.out_dir / "results.json",
+        atomic_write_text(self.out_dir / "results.json",
                            json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n")
         path = self.out_dir / "report.md"
-        _atomic_write_text(path, self.markdown())
+        atomic_write_text(path, self.markdown())
         return path
 
 
 # ------------------------------------------------------------------------------ running
 def run_experiment(name, out_dir=None, full=False, smoke=False, seed=0, force=False,
-                   **options) -> Report:
+                   command=None, **options) -> Report:
     """Run the experiment ``name`` and write its report; returns the :class:`Report`.
 
-    ``out_dir`` defaults to ``runs/<name>``; an existing non-empty folder is refused
-    (:class:`OutputExistsError`) unless ``force``. Unknown ``options`` raise TypeError.
+    ``out_dir`` defaults to ``runs/<name>``. A previous run of the same experiment there
+    is replaced when this one has finished (until then it stays as it was; the report
+    notes what it replaced, and ``report.replaced`` says it too). A folder holding
+    anything else is refused (:class:`OutputExistsError`) unless ``force``; a folder
+    another run is writing into right now raises :class:`RunLockedError`. ``command``
+    is how the report names the command that made it. Unknown ``options`` raise
+    TypeError.
     """
     exp = get(name)
     unknown = set(options) - set(exp.options)
@@ -416,17 +393,27 @@ def run_experiment(name, out_dir=None, full=False, smoke=False, seed=0, force=Fa
     if full and smoke:
         raise ValueError(f"experiment {name}: --full and --smoke exclude each other")
     kwargs = {**exp.defaults(), **options}
-    out = prepare_out_dir(Path(out_dir) if out_dir is not None else Path("runs") / name, force)
+    target = Path(out_dir) if out_dir is not None else Path("runs") / name
+    if command is None:
+        command = f"tinygrad-jp experiment {name}" + (" --full" if full else "") + \
+            (" --smoke" if smoke else "") + (f" --seed {seed}" if seed else "")
     import tinygrad_jp as tg
-    tg.manual_seed(int(seed))
-    np.random.seed(int(seed) % 2 ** 32)
-    start = time.perf_counter()
-    report = exp.run(out, full=bool(full), smoke=bool(smoke), seed=int(seed), **kwargs)
-    if not isinstance(report, Report):
-        raise TypeError(f"experiment {name}: run() must return a Report, got "
-                        f"{type(report).__name__}")
-    report.elapsed = time.perf_counter() - start
-    report.write()
+    with RunFolder(target, kind=f"experiment {name}", command=command, force=force,
+                   stage=True) as folder:
+        tg.manual_seed(int(seed))
+        np.random.seed(int(seed) % 2 ** 32)
+        start = time.perf_counter()
+        report = exp.run(folder.path, full=bool(full), smoke=bool(smoke), seed=int(seed),
+                         **kwargs)
+        if not isinstance(report, Report):
+            raise TypeError(f"experiment {name}: run() must return a Report, got "
+                            f"{type(report).__name__}")
+        report.elapsed = time.perf_counter() - start
+        report.replaced = folder.replaced
+        if folder.replaced:
+            report.note(f"This run {folder.replaced}.")
+        report.write()
+    report.out_dir = folder.path
     return report
 
 

@@ -95,6 +95,8 @@ _JA = {
     "name": "実験の名前",
     "list": "実験の一覧を表示する",
     "full": "同梱サンプルではなく Fashion-MNIST 全体を使う",
+    "download": "データセットが見つからないとき公式のファイルをダウンロードする (SHA-256 で検証)",
+    "download_full": "--full と一緒に: Fashion-MNIST が見つからなければダウンロードする (SHA-256 で検証)",
 }
 
 
@@ -161,6 +163,9 @@ def build_parser(lang="en"):
     tr.add_argument("--resize", type=int, default=None, metavar="N",
                     help=t("resize", "resize images to N×N (for AlexNet / VGG16 / ResNet-18 "
                                      "on 28×28 data)"))
+    tr.add_argument("--download", action="store_true",
+                    help=t("download", "download the data set's official files if they are "
+                                       "not found (SHA-256 checked)"))
     tr.add_argument("--out", default=None, metavar="DIR",
                     help=t("out", "output folder") + " (default: runs/train-<model>)")
     tr.add_argument("--resume", action="store_true",
@@ -204,6 +209,9 @@ def build_parser(lang="en"):
     ex.add_argument("--full", action="store_true",
                     help=t("full", "use the whole Fashion-MNIST instead of the embedded "
                                    "sample"))
+    ex.add_argument("--download", action="store_true",
+                    help=t("download_full", "with --full: download Fashion-MNIST if it is not "
+                                            "found (SHA-256 checked)"))
     ex.add_argument("--out", default=None, metavar="DIR",
                     help=t("out", "output folder") + " (default: runs/<NAME>)")
     ex.add_argument("--force", action="store_true",
@@ -237,23 +245,33 @@ def _command_line(args):
     return " ".join(["tinygrad-jp"] + list(getattr(args, "argv", None) or [args.command]))
 
 
-def load_dataset(name, smoke=False):
-    """``(train, test)`` datasets for a ``--dataset`` name (errors say how to get the files)."""
+def _cli_hint(error):
+    """A data set error's text with the library's ``download=True`` said as the option."""
+    return str(error).replace("pass download=True", "pass --download").replace(
+        "download=True", "--download")
+
+
+def load_dataset(name, smoke=False, download=False):
+    """``(train, test)`` datasets for a ``--dataset`` name (errors say how to get the files);
+    ``download`` fetches missing files (``--download``)."""
     from . import data
+    if name == "sample" and download:
+        _fail("--download: --dataset sample ships inside the package; there is nothing to "
+              "download")
+    classes = {"mnist": data.MNIST, "fashion-mnist": data.FashionMNIST,
+               "cifar10": data.CIFAR10}
     try:
         if name == "sample":
             train, test = data.FashionMNIST(sample=True), data.FashionMNIST(train=False,
                                                                             sample=True)
-        elif name == "mnist":
-            train, test = data.MNIST(), data.MNIST(train=False)
-        elif name == "fashion-mnist":
-            train, test = data.FashionMNIST(), data.FashionMNIST(train=False)
-        elif name == "cifar10":
-            train, test = data.CIFAR10(), data.CIFAR10(train=False)
+        elif name in classes:
+            train = classes[name](download=download)
+            test = classes[name](train=False, download=download)
         else:
             _fail(f"unknown data set {name!r}; choose one of: {', '.join(DATASETS)}")
     except data.DatasetError as e:
-        _fail(f"data set {name!r} is not available:\n{e}\n(--dataset sample works offline)")
+        _fail(f"data set {name!r} is not available:\n{_cli_hint(e)}\n(--dataset sample works "
+              "offline)")
     if smoke:
         keep_train = np.sort(np.random.default_rng(0).choice(len(train), 600, replace=False))
         keep_test = np.sort(np.random.default_rng(1).choice(len(test), 300, replace=False))
@@ -431,9 +449,10 @@ def _save_graph(model, input_size, path, max_depth=None):
     except viz.GraphvizNotFoundError:
         dot = path.with_suffix(".dot")
         viz.save(g, dot)
+        fmt = path.suffix.lstrip(".").lower() or "svg"
         return dot, (f"graphviz's `dot` program is not installed, so {path.name} could not "
                      f"be rendered; wrote the DOT source {dot} instead (install graphviz, "
-                     f"e.g. `sudo apt-get install graphviz`, then `dot -Tsvg {dot} -o "
+                     f"e.g. `sudo apt-get install graphviz`, then `dot -T{fmt} {dot} -o "
                      f"{path}`)")
 
 
@@ -532,7 +551,7 @@ def _train(args, out):
     from . import nn, train, viz
     from .data import DataLoader
 
-    train_ds, test_ds = load_dataset(args.dataset, smoke=args.smoke)
+    train_ds, test_ds = load_dataset(args.dataset, smoke=args.smoke, download=args.download)
     shape = tuple(train_ds.data.shape[1:])
     tg.manual_seed(args.seed)
     model = build_model(args.model, shape, len(train_ds.classes) or 10, args.resize,
@@ -641,6 +660,17 @@ def cmd_graph(args):
 
 
 # -------------------------------------------------------------------------- experiment
+def _fetch_full_fashion_mnist():
+    """``experiment --full --download``: find or fetch Fashion-MNIST before the run (the
+    experiment then finds the verified files where the download put them)."""
+    from . import data
+    try:
+        data.FashionMNIST(train=True, download=True)
+        data.FashionMNIST(train=False, download=True)
+    except data.DatasetError as e:
+        _fail(f"--download: Fashion-MNIST could not be fetched:\n{_cli_hint(e)}")
+
+
 def cmd_experiment(args, parser_ex=None):
     """``tinygrad-jp experiment``."""
     from . import experiments
@@ -666,6 +696,11 @@ def cmd_experiment(args, parser_ex=None):
         options[dest] = value
     if args.full and args.smoke:
         _fail("--full and --smoke exclude each other")
+    if args.download and not args.full:
+        _fail("--download goes with --full: without it the experiment uses the sample that "
+              "ships inside the package")
+    if args.download:
+        _fetch_full_fashion_mnist()
     out = Path(args.out or Path("runs") / args.name)
     print(f"experiment {args.name}: {exp.summary}")
     print(f"writing into {out}/ ...")
@@ -679,8 +714,8 @@ def cmd_experiment(args, parser_ex=None):
     except Exception as e:  # a missing data set is a user problem, not a traceback
         from .data import DatasetError
         if isinstance(e, DatasetError):
-            _fail(f"the data set is not available:\n{e}\n(without --full the experiment uses "
-                  "the embedded sample and works offline)")
+            _fail(f"the data set is not available:\n{_cli_hint(e)}\n(without --full the "
+                  "experiment uses the embedded sample and works offline)")
         raise
     if report.replaced:
         print(f"this run {report.replaced}")

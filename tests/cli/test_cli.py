@@ -139,6 +139,32 @@ def test_missing_data_set_says_what_to_do(tmp_path, monkeypatch, capsys):
                      str(tmp_path / "o")]) == 2
     err = capsys.readouterr().err
     assert "'mnist' is not available" in err and "--dataset sample" in err
+    # The hint names the command line's option, not the Python argument.
+    assert "download=True" not in err and "pass --download" in err
+
+
+def test_download_option_fetches_through_the_data_sets(tmp_path, monkeypatch, capsys):
+    from tinygrad_jp.data import _store
+    monkeypatch.setenv("TINYGRAD_JP_DATA", str(tmp_path / "nodata"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "nocache"))
+    asked = []
+
+    def offline(spec, res, target_dir):
+        asked.append((spec.name, res.filename, target_dir))
+        raise _store.DatasetNotFoundError(f"{res.filename}: no network here")
+    monkeypatch.setattr(_store, "download_file", offline)
+    assert cli.main(["train", "--model", "mlp", "--dataset", "mnist", "--download", "--out",
+                     str(tmp_path / "o")]) == 2
+    assert asked and "no network here" in capsys.readouterr().err
+    asked.clear()
+    assert cli.main(["experiment", "weight-init", "--full", "--download", "--out",
+                     str(tmp_path / "e")]) == 2
+    assert asked and asked[0][0].lower().startswith("fashion")
+    assert "could not be fetched" in capsys.readouterr().err
+    assert cli.main(["experiment", "weight-init", "--download"]) == 2
+    assert "--download goes with --full" in capsys.readouterr().err
+    assert cli.main(["train", "--download", "--out", str(tmp_path / "s")]) == 2
+    assert "nothing to download" in capsys.readouterr().err
 
 
 # ---------------------------------------------------------------------------- train
@@ -312,6 +338,12 @@ def test_graph_without_dot_writes_the_dot_source(tmp_path):
     assert not (tmp_path / "g.svg").exists()
     assert "digraph" in (tmp_path / "g.dot").read_text()
     assert "not installed" in p.stdout and "g.dot" in p.stdout
+    assert "dot -Tsvg g.dot -o g.svg" in p.stdout
+    # The suggested command makes the format that was asked for.
+    p = run_module(tmp_path, "graph", "--model", "mlp", "--out", "x.png",
+                   env=cli_env(PATH=str(empty)))
+    assert p.returncode == 0, p.stderr
+    assert "dot -Tpng x.dot -o x.png" in p.stdout and "-Tsvg" not in p.stdout
 
 
 @needs_dot

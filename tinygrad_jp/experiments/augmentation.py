@@ -134,7 +134,7 @@ def run(out_dir, full=False, smoke=False, seed=0) -> Report:
 
         runs[name] = train_classifier(net, opt, data, cfg["iters"], batch_size=cfg["batch"],
                                       eval_every=cfg["eval_every"], eval_train_size=None,
-                                      seed=seed, loss_fn=loss_fn)
+                                      seed=seed, loss_fn=loss_fn, desc=f"SimpleConvNet, {name}")
         dist_acc[name] = accuracy(net, x_dist, data.t_test)
         report.phase(name, runs[name].seconds)
 

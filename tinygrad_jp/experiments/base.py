@@ -71,7 +71,8 @@ from .run_folder import OutputExistsError, RunFolder, RunLockedError, prepare_ou
 
 __all__ = ["Experiment", "Report", "Effect", "register", "get", "names", "registry",
            "run_experiment", "prepare_out_dir", "OutputExistsError", "RunLockedError", "Data",
-           "load_data", "train_classifier", "TrainResult", "accuracy", "rng", "plot_curve_grid",
+           "load_data", "train_classifier", "TrainResult", "Progress", "accuracy", "rng",
+           "plot_curve_grid",
            "set_threads_note", "check_report"]
 
 _REGISTRY: dict[str, "Experiment"] = {}
@@ -548,9 +549,55 @@ class TrainResult:
         return _jsonable(dataclasses.asdict(self))
 
 
+class Progress:
+    """What a long run shows while it works: a tqdm bar sized to the terminal, or, when
+    the output is not a terminal (a log file, CI, a pipe), one line at every tenth of the
+    work, so nobody stares at a silent command for a minute.
+
+    >>> bar = Progress(2000, "deep sigmoid + gauss")              # doctest: +SKIP
+    >>> bar.update(1, loss=2.3); bar.close()                        # doctest: +SKIP
+    """
+
+    STEPS = 10
+
+    def __init__(self, total, desc, unit="it", stream=None):
+        import sys
+        self.total, self.desc, self.unit = int(total), str(desc), unit
+        self.stream = stream if stream is not None else sys.stderr
+        self.done = 0
+        self._next_line = self.total / self.STEPS
+        self._start = time.perf_counter()
+        self._bar = None
+        if self.stream.isatty():
+            from tqdm import tqdm
+            self._bar = tqdm(total=self.total, desc=self.desc, unit=unit, leave=True,
+                             dynamic_ncols=True, file=self.stream)
+
+    def update(self, n=1, **postfix):
+        """Count ``n`` more steps; ``postfix`` values (loss, accuracy) are shown beside."""
+        self.done += n
+        if self._bar is not None:
+            if postfix:
+                self._bar.set_postfix({k: f"{v:.4g}" for k, v in postfix.items()},
+                                      refresh=False)
+            self._bar.update(n)
+        elif self.done >= self._next_line or self.done >= self.total:
+            while self._next_line <= self.done:
+                self._next_line += self.total / self.STEPS
+            extra = "".join(f", {k} {v:.4g}" for k, v in postfix.items())
+            print(f"{self.desc}: {self.done}/{self.total} {self.unit} "
+                  f"({100 * self.done / max(self.total, 1):.0f}%){extra}, "
+                  f"{time.perf_counter() - self._start:.1f} s", file=self.stream, flush=True)
+
+    def close(self):
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
+
+
 def train_classifier(model, optimizer, data: Data, iters, batch_size=100, eval_every=10,
                      eval_train_size=1000, eval_test_size=None, grad_layers=None, seed=0,
-                     loss_fn=None):
+                     loss_fn=None, desc="training"):
     """The curriculum's loop: ``iters`` updates on random mini-batches, accuracies every
     ``eval_every`` iterations.
 
@@ -562,6 +609,7 @@ def train_classifier(model, optimizer, data: Data, iters, batch_size=100, eval_e
     test set (``eval_test_size`` fixed images, ``None``: all) in eval mode, and, with
     ``grad_layers`` (``{name: parameter}``), the L2 norm of each parameter's gradient of
     that iteration. A loss that becomes NaN/inf stops the run (``diverged=True``).
+    ``desc`` names the run in its progress bar (:class:`Progress`).
     """
     g = rng(seed, 11)
     n = len(data.x_train)
@@ -576,10 +624,14 @@ def train_classifier(model, optimizer, data: Data, iters, batch_size=100, eval_e
     model.train()
     # A diverging run (too large a scale or learning rate) is a result, not an error: it
     # is recorded as diverged, so NumPy's overflow warnings are not printed.
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        return _train_loop(model, optimizer, data, iters, batch_size, eval_every, g, n,
-                           x_ev_train, t_ev_train, x_ev_test, t_ev_test, grad_layers,
-                           loss_fn, start)
+    progress = Progress(iters, desc)
+    try:
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            return _train_loop(model, optimizer, data, iters, batch_size, eval_every, g, n,
+                               x_ev_train, t_ev_train, x_ev_test, t_ev_test, grad_layers,
+                               loss_fn, start, progress)
+    finally:
+        progress.close()
 
 
 def accuracy(model, x, t, batch_size=500):
@@ -602,7 +654,7 @@ def accuracy(model, x, t, batch_size=500):
 
 
 def _train_loop(model, optimizer, data, iters, batch_size, eval_every, g, n, x_ev_train,
-                t_ev_train, x_ev_test, t_ev_test, grad_layers, loss_fn, start):
+                t_ev_train, x_ev_test, t_ev_test, grad_layers, loss_fn, start, progress):
     import tinygrad_jp as tg
     from ..nn import functional as F
     steps, train_acc, test_acc, losses = [], [], [], []
@@ -637,7 +689,9 @@ def _train_loop(model, optimizer, data, iters, batch_size, eval_every, g, n, x_e
             test_acc.append(accuracy(model, x_ev_test, t_ev_test))
             model.train()
         if diverged:
+            progress.update(iters - i + 1, loss=value)
             break
+        progress.update(1, loss=value, test_acc=test_acc[-1] if test_acc else float("nan"))
     return TrainResult(steps, train_acc, test_acc, losses, grad_norms,
                        time.perf_counter() - start, diverged)
 

@@ -53,7 +53,9 @@ def run(out_dir, full=False, smoke=False, seed=0) -> Report:
                                 weight_init_std=float(scale), use_batchnorm=bn)
             opt = optim.SGD(net.parameters(), lr=0.01)
             r = train_classifier(net, opt, data, iters, batch_size=batch, eval_every=per_epoch,
-                                 eval_train_size=None, seed=seed)
+                                 eval_train_size=None, seed=seed,
+                                 desc=f"scale {scale:.2g}, "
+                                      f"{'batch norm' if bn else 'no batch norm'}")
             results[(float(scale), bn)] = r
             report.phase(f"scale {scale:.2g}, {'batch norm' if bn else 'normal'}", r.seconds)
 

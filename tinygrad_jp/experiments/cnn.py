@@ -112,7 +112,8 @@ def run(out_dir, full=False, smoke=False, seed=0) -> Report:
         clock = _IterationClock()
         r = train_classifier(net, opt, data, cfg["iters"], batch_size=cfg["batch"],
                              eval_every=cfg["eval_every"], eval_train_size=cfg["eval_train"],
-                             eval_test_size=cfg["eval_test"], seed=seed, loss_fn=clock)
+                             eval_test_size=cfg["eval_test"], seed=seed, loss_fn=clock,
+                             desc=name)
         end = clock.stamps[0] + r.seconds
         iter_seconds[name] = clock.seconds_per_iteration(r.steps, end)
         epoch_seconds[name] = iter_seconds[name] * iters_per_epoch

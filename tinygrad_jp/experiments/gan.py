@@ -16,7 +16,7 @@ import time
 
 import numpy as np
 
-from .base import Report, load_data, register, rng, train_classifier
+from .base import Progress, Report, load_data, register, rng, train_classifier
 
 NZ = 100
 LR_D, LR_G = 3e-4, 1e-4          # the seed's learning rates
@@ -71,7 +71,8 @@ def _train_judge(data, iters, seed):
     flat = dataclasses.replace(data, x_train=data.x_train.reshape(len(data.x_train), -1),
                                x_test=data.x_test.reshape(len(data.x_test), -1))
     res = train_classifier(judge, opt, flat, iters, batch_size=100, eval_every=iters,
-                           eval_train_size=500, seed=seed)
+                           eval_train_size=500, seed=seed,
+                           desc="the judge (an MLP classifier of real images)")
     return judge, res.final_test_acc
 
 
@@ -190,6 +191,7 @@ def run(out_dir, full=False, smoke=False, seed=0, conditional=False) -> Report:
     loss_d, loss_g, d_real, d_fake = [], [], [], []
     snaps = {}
     start = time.perf_counter()
+    progress = Progress(cfg["iters"], "DCGAN" + (" (conditional)" if conditional else ""))
     for it in range(0, cfg["iters"] + 1):
         if it in cfg["snapshots"]:
             snaps[it] = samples()
@@ -220,12 +222,14 @@ def run(out_dir, full=False, smoke=False, seed=0, conditional=False) -> Report:
         loss_g.append(float(lg.item()))
         d_real.append(float(out_real.sigmoid().data.mean()))
         d_fake.append(float(out_fake.sigmoid().data.mean()))
+        progress.update(1, loss_D=loss_d[-1], loss_G=loss_g[-1])
         if not (np.isfinite(loss_d[-1]) and np.isfinite(loss_g[-1])):
             report.note(f"The losses became non-finite at iteration {it + 1}; training "
                         "stopped there.")
             snaps[it + 1] = samples()
             measure(it + 1)
             break
+    progress.close()
     train_seconds = time.perf_counter() - start
     report.phase("training", train_seconds)
     done = len(loss_d)

@@ -78,7 +78,7 @@ def run(out_dir, full=False, smoke=False, seed=0) -> Report:
                                 use_batchnorm=bn)
             opt = cls(net.parameters(), **kw)
             r = train_classifier(net, opt, data, iters, batch_size=100, eval_every=every,
-                                 eval_train_size=1000, seed=seed)
+                                 eval_train_size=1000, seed=seed, desc=f"{cond} / {name}")
             runs[(cond, name)] = r
             report.phase(f"{cond} / {name}", r.seconds)
             if r.final_test_acc < 0.2 and act == "relu":

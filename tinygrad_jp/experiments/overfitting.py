@@ -118,7 +118,7 @@ def run(out_dir, full=False, smoke=False, seed=0) -> Report:
             opt = (optim.SGD if opt_name == "SGD" else optim.Adam)(net.parameters(), lr=lr)
             runs[key] = train_classifier(net, opt, data, cfg["iters"], batch_size=100,
                                          eval_every=cfg["eval_every"], eval_train_size=None,
-                                         seed=seed, loss_fn=loss_fn)
+                                         seed=seed, loss_fn=loss_fn, desc=key)
             report.phase(key, runs[key].seconds)
 
     # -- figures

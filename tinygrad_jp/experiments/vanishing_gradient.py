@@ -62,7 +62,8 @@ def run(out_dir, full=False, smoke=False, seed=0) -> Report:
                 runs[key] = train_classifier(net, opt, data, cfg["iters"], batch_size=100,
                                              eval_every=cfg["eval_every"],
                                              eval_train_size=cfg["eval_train"],
-                                             grad_layers=layers, seed=seed)
+                                             grad_layers=layers, seed=seed,
+                                             desc=f"{depth} {act} + {init_name}")
                 report.phase(key, runs[key].seconds)
 
     # -- figures

@@ -102,7 +102,8 @@ def run(out_dir, full=False, smoke=False, seed=0) -> Report:
         net = MultiLayerNet(784, [100, 100], 10, activation="sigmoid", weight_init_std=init)
         opt = optim.SGD(net.parameters(), lr=0.1)
         res = train_classifier(net, opt, data, iters, batch_size=100,
-                               eval_every=max(iters // 20, 1), seed=seed)
+                               eval_every=max(iters // 20, 1), seed=seed,
+                               desc=f"sigmoid MLP, {name} initial weights")
         w1 = net.linears[0].weight.data
         spread = float(w1.std(axis=0).max())          # across hidden units, per input
         distinct = int(len(np.unique(np.round(w1, 6), axis=0)))

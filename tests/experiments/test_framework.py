@@ -258,3 +258,31 @@ def test_plot_curve_grid_saves_a_png(tmp_path):
     assert (tmp_path / "g.png").read_bytes()[:4] == b"\x89PNG"
     with pytest.raises(ValueError, match="no panels"):
         experiments.plot_curve_grid({})
+
+
+def test_training_shows_progress_off_a_terminal_one_line_per_tenth(capsys):
+    data = base.load_data(smoke=True)
+    tg.manual_seed(0)
+    net = MultiLayerNet(784, [20], 10)
+    base.train_classifier(net, optim.SGD(net.parameters(), lr=0.1), data, 20, eval_every=10,
+                          desc="shallow relu + he")
+    lines = [ln for ln in capsys.readouterr().err.splitlines() if ln.strip()]
+    assert len(lines) == 10
+    assert lines[0].startswith("shallow relu + he: 2/20 it (10%), loss ")
+    assert lines[-1].startswith("shallow relu + he: 20/20 it (100%)")
+
+
+def test_progress_on_a_terminal_is_a_bar_sized_by_tqdm():
+    import io
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+    term = Terminal()
+    bar = base.Progress(50, "deep sigmoid + gauss", stream=term)
+    for _ in range(50):
+        bar.update(1, loss=2.3)
+    bar.close()
+    text = term.getvalue()
+    assert "deep sigmoid + gauss" in text and "50/50" in text and "loss=2.3" in text
+    assert bar._bar is None

@@ -7,6 +7,7 @@ import importlib
 
 _GRAPH_NAMES = ("draw_graph", "save", "draw_model", "trace", "record_modules", "ModuleTrace",
                 "ComputationGraph", "GraphvizNotFoundError")
+_FONT_NAMES = ("use_japanese_font", "japanese_font_path")
 _PLOT_NAMES = ("plot_history", "plot_activation_histograms", "plot_grad_norms",
                "plot_optimizer_paths", "plot_image_grid", "plot_filters")
 
@@ -16,7 +17,9 @@ def __getattr__(name):
         return getattr(importlib.import_module(".graph", __name__), name)
     if name in _PLOT_NAMES:
         return getattr(importlib.import_module(".plots", __name__), name)
+    if name in _FONT_NAMES:
+        return getattr(importlib.import_module(".fonts", __name__), name)
     raise AttributeError(f"module 'tinygrad_jp.viz' has no attribute {name!r}")
 
 
-__all__ = list(_GRAPH_NAMES + _PLOT_NAMES)
+__all__ = list(_GRAPH_NAMES + _PLOT_NAMES + _FONT_NAMES)

@@ -43,6 +43,7 @@ from .._io import atomic_write_bytes
 from ..autograd import Function
 from ..autograd import grad as _autograd_grad
 from ..tensor import Tensor
+from .fonts import dot_environment
 
 __all__ = ["draw_graph", "save", "draw_model", "trace", "record_modules", "ModuleTrace",
            "ComputationGraph", "GraphvizNotFoundError", "COLOR_BY", "RANKDIRS", "main"]
@@ -124,7 +125,8 @@ class ComputationGraph(graphviz.Digraph):
     def render(self, *args, **kwargs):
         """Render to a file with ``dot`` (see ``graphviz.Digraph.render``)."""
         try:
-            return super().render(*args, **kwargs)
+            with dot_environment():
+                return super().render(*args, **kwargs)
         except graphviz.ExecutableNotFound as e:
             if isinstance(e, GraphvizNotFoundError):
                 raise
@@ -133,7 +135,8 @@ class ComputationGraph(graphviz.Digraph):
     def pipe(self, *args, **kwargs):
         """Render to bytes with ``dot`` (see ``graphviz.Digraph.pipe``); Jupyter uses it."""
         try:
-            return super().pipe(*args, **kwargs)
+            with dot_environment():
+                return super().pipe(*args, **kwargs)
         except graphviz.ExecutableNotFound as e:
             if isinstance(e, GraphvizNotFoundError):
                 raise
@@ -1121,7 +1124,8 @@ def save(graph, path, format=None, dpi=None, **draw_kwargs):
             g = graph.copy()
             g.attr(dpi=str(dpi))
         try:
-            data = graphviz.Digraph.pipe(g, format=fmt)
+            with dot_environment():     # Japanese names render without a system font
+                data = graphviz.Digraph.pipe(g, format=fmt)
         except graphviz.ExecutableNotFound as e:
             raise _not_found("save", e) from None
     atomic_write_bytes(path, data)

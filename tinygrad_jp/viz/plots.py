@@ -14,6 +14,8 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from .fonts import apply_fallback
+
 __all__ = ["plot_history", "plot_activation_histograms", "plot_grad_norms",
            "plot_optimizer_paths", "plot_image_grid", "plot_filters"]
 
@@ -26,6 +28,7 @@ def _figure(figsize):
 
 
 def _save(fig, path, dpi=100):
+    apply_fallback(fig)         # Japanese labels render without a system CJK font
     if path is None:
         return fig
     path = os.fspath(path)

@@ -39,8 +39,7 @@ def mlp():
     x = tg.randn(32, 784)
     x.name = "images"
     labels = tg.randint(0, 10, (32,))
-    with viz.record_modules(model):
-        loss = F.cross_entropy(model(x), labels)
+    loss = F.cross_entropy(model(x), labels)
     loss.name = "loss"
     write("mlp", viz.draw_graph(loss, group_by_module=model, legend=True))
 
@@ -51,8 +50,7 @@ def simple_convnet():
     x = tg.randn(8, 1, 28, 28)
     x.name = "images"
     labels = tg.randint(0, 10, (8,))
-    with viz.record_modules(net):
-        loss = F.cross_entropy(net(x), labels)
+    loss = F.cross_entropy(net(x), labels)
     loss.name = "loss"
     write("simple_convnet", viz.draw_graph(loss, group_by_module=net))
     write("simple_convnet_folded", viz.draw_graph(loss, group_by_module=net, max_depth=1))
@@ -111,8 +109,7 @@ def grad_flow():
                 nn.init.zeros_(lin.bias)
             layers += [lin, act()]
         model = nn.Sequential(*layers)
-        with viz.record_modules(model):
-            loss = (model(x) ** 2).mean()
+        loss = (model(x) ** 2).mean()
         loss.name = "loss"
         g = viz.draw_graph(loss, group_by_module=model, max_depth=1, color_by="grad_norm",
                            grad_range=(1e-10, 1.0), show_shapes=False)

@@ -11,17 +11,20 @@ intermediate result), or the tensor itself (a leaf: a parameter or a constant).
 The engine walks these edges without recursion.
 """
 import functools
+import itertools
 
 import numpy as np
 
 __all__ = ["Function", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
-           "grad", "detect_anomaly", "is_anomaly_enabled", "RemovableHandle"]
+           "grad", "detect_anomaly", "is_anomaly_enabled", "RemovableHandle", "ModuleCall",
+           "current_module_call"]
 
 
 class _GradMode:
     enabled = True
     anomaly = False
     backward_of = None     # the node whose backward is running (for anomaly messages)
+    module_call = None     # the innermost nn.Module call running now (a ModuleCall)
 
 
 _mode = _GradMode()
@@ -30,6 +33,25 @@ _mode = _GradMode()
 def is_grad_enabled():
     """True when ops record the graph (the default)."""
     return _mode.enabled
+
+
+class ModuleCall:
+    """One call of an ``nn.Module`` while grad mode is on. Every node recorded during the
+    call remembers it (``node.module_call``), so a graph can be drawn grouped by module
+    after an ordinary forward pass, as torchviz users do."""
+
+    __slots__ = ("module", "args", "kwargs", "parent", "output", "seq")
+    _counter = itertools.count()
+
+    def __init__(self, module, args, kwargs, parent):
+        self.module, self.args, self.kwargs, self.parent = module, args, kwargs, parent
+        self.output = None
+        self.seq = next(self._counter)     # calls in the order they started
+
+
+def current_module_call():
+    """The innermost module call running now (None outside any module)."""
+    return _mode.module_call
 
 
 class _GradModeContext:
@@ -146,6 +168,7 @@ class Function:
     #   out_shape, out_dtype  of the output (what the graph viewer shows)
     saved = ()
     hooks = None
+    module_call = None     # the nn.Module call that made this node (see ModuleCall)
 
     @classmethod
     def apply(cls, *tensors, **params):
@@ -170,6 +193,7 @@ class Function:
             fn.needs_input_grad = tuple([t.requires_grad for t in tensors])
             fn.out_shape = data.shape
             fn.out_dtype = data.dtype
+            fn.module_call = _mode.module_call
             return Tensor._wrap(data, True, fn)
         return Tensor._wrap(data)
 

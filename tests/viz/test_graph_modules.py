@@ -177,16 +177,70 @@ def test_group_by_module_errors():
     model = make_mlp()
     other = make_mlp()
     y = model(tg.randn(2, 4)).sum()
-    with pytest.raises(ValueError, match="record_modules"):
+    with pytest.raises(ValueError, match="none of the ops .* made by a module of that"):
         viz.draw_graph(y, group_by_module=other)
-    with viz.record_modules(other):
+    with tg.no_grad():
         other(tg.randn(2, 4))
     with pytest.raises(ValueError, match="none of the ops"):
         viz.draw_graph(y, group_by_module=other)
     with pytest.raises(TypeError, match="nn.Module"):
         viz.draw_graph(y, group_by_module=42)
-    with pytest.raises(TypeError, match="nn.Module"):
+    with pytest.raises(TypeError, match="nn.Module"), pytest.warns(DeprecationWarning):
         viz.record_modules(lambda x: x)
+
+
+def test_grouping_works_after_an_ordinary_forward_pass():
+    """No recording step: every node knows the module call that made it (torchviz-style
+    drawing after the fact), and the result equals the old recorded one."""
+    tg.manual_seed(0)
+    model = make_mlp()
+    x = tg.randn(3, 4)
+    loss = F.cross_entropy(model(x), tg.tensor([0, 1, 2]))
+    after = viz.draw_graph(loss, group_by_module=model).source
+    with pytest.warns(DeprecationWarning, match="no longer needed"):
+        with viz.record_modules(model) as rec:
+            loss2 = F.cross_entropy(model(x), tg.tensor([0, 1, 2]))
+    assert viz.draw_graph(loss2, group_by_module=rec).source == after
+    cl, where = clusters(after)
+    lin0 = cluster_of_label(cl, "0  Linear")
+    assert len(cl) == 4 and cl[lin0]["parent"] == cluster_of_label(cl, "Sequential")
+    nodes, _ = parse(after)
+    assert where[find_one(nodes, "0.weight")] == lin0
+    tr = viz.ModuleTrace(model, loss)
+    assert tr.module_of(loss.grad_fn) is None           # the loss is outside the model
+    assert {c.name for c in tr.calls} >= {"", "0", "1", "2"}
+
+
+def test_a_module_called_twice_and_a_model_inside_a_wrapper():
+    tg.manual_seed(0)
+    act = nn.ReLU()
+    lin = nn.Linear(4, 4)
+
+    class Twice(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin, self.act = lin, act
+
+        def forward(self, x):
+            return self.act(self.lin(self.act(x)))
+
+    inner = Twice()
+    wrapper = nn.Sequential(inner)              # the drawn model is called inside another
+    out = wrapper(tg.randn(2, 4, requires_grad=True)).sum()
+    tr = viz.ModuleTrace(inner, out)
+    titles = sorted(c.title() for c in tr.calls)
+    assert titles == ["Twice", "act", "act (call 2)", "lin"]
+    assert all(c.parent is None for c in tr.calls if c.name == "")
+    assert all(c.parent.name == "" for c in tr.calls if c.name)
+
+
+def test_no_graph_no_record():
+    model = make_mlp()
+    with tg.no_grad():
+        y = model(tg.randn(2, 4))
+    assert y.grad_fn is None
+    from tinygrad_jp.autograd import current_module_call
+    assert current_module_call() is None        # nothing left behind after calls
     with pytest.raises(ValueError, match="max_depth"):
         viz.draw_model(model, input_size=(2, 4), max_depth=-1)
     with pytest.raises(ValueError, match="input"):

@@ -13,6 +13,7 @@ from collections import OrderedDict, namedtuple
 import numpy as np
 
 from .. import dtypes as _dtypes
+from .. import autograd as _autograd
 from ..autograd import no_grad
 from ..tensor import Tensor, _to_array
 
@@ -225,10 +226,22 @@ class Module:
                                   '"forward" function')
 
     def __call__(self, *args, **kwargs):
-        if not (self._forward_hooks or self._forward_pre_hooks
-                or _global_forward_hooks or _global_forward_pre_hooks):
-            return self.forward(*args, **kwargs)
-        return self._call_with_hooks(args, kwargs)
+        hooked = (self._forward_hooks or self._forward_pre_hooks
+                  or _global_forward_hooks or _global_forward_pre_hooks)
+        mode = _autograd._mode
+        if not mode.enabled:                      # no graph, so nothing to attribute
+            return self._call_with_hooks(args, kwargs) if hooked else \
+                self.forward(*args, **kwargs)
+        # Record this call, so every node made inside knows its module (draw_graph's
+        # group_by_module works after an ordinary forward pass).
+        call = mode.module_call = _autograd.ModuleCall(self, args, kwargs, mode.module_call)
+        try:
+            output = self._call_with_hooks(args, kwargs) if hooked else \
+                self.forward(*args, **kwargs)
+        finally:
+            mode.module_call = call.parent
+        call.output = output
+        return output
 
     def _call_with_hooks(self, args, kwargs):
         pre_hooks = list(_global_forward_pre_hooks.items()) + list(

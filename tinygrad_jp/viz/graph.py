@@ -27,13 +27,15 @@ How the picture is built:
   intermediate tensor you name in ``params`` always gets its own node.
 * **Edges** follow the data flow: input → op → output.
 
-For models, ``record_modules`` / ``trace`` / ``draw_model`` record which module made
-which op during a forward pass (with forward hooks), so ``group_by_module`` can draw one
-cluster per module and ``max_depth`` can fold a module's inside into a single box.
+For models, every node remembers the ``nn.Module`` call that made it (recorded by
+``Module.__call__`` whenever a graph is), so ``group_by_module=model`` draws one cluster
+per module after any ordinary forward pass, and ``max_depth`` folds a module's inside
+into a single box.
 """
 import html
 import math
 import os
+import warnings
 import weakref
 
 import graphviz
@@ -297,82 +299,75 @@ class _Call:
 
 
 class ModuleTrace:
-    """Which module call made which graph node, recorded with forward hooks.
+    """Which module call made which node of a graph, read from the nodes themselves.
 
-    Use it as a context manager around any code that calls the model (the loss too):
+    Every node recorded inside an ``nn.Module`` call remembers that call
+    (``node.module_call``, see :class:`tinygrad_jp.autograd.ModuleCall`), so nothing has
+    to be switched on before the forward pass: ``draw_graph(loss,
+    group_by_module=model)`` works after any ordinary forward, as in PyTorch with
+    torchviz. A trace maps each node of the graph of ``outputs`` to the innermost call
+    of a module of ``model`` that made it; calls nest as the modules do, and a module
+    called twice appears twice (``relu (call 2)``). Nodes are held weakly.
 
-    >>> with viz.record_modules(model) as rec:                  # doctest: +SKIP
-    ...     loss = criterion(model(x), t)
-    >>> viz.draw_graph(loss, group_by_module=rec)               # doctest: +SKIP
-
-    On entry it registers a forward hook on every module of ``model.named_modules()``;
-    on exit it removes them. When a module returns, its hook walks back from the
-    module's output(s) to its input(s): the nodes on the way were made by that call.
-    Hooks fire innermost-first, so a node belongs to the innermost module that made it
-    and an outer module becomes the parent of the calls it contains. Nodes are held
-    weakly, so a trace does not keep a graph alive. ``output`` is set by :func:`trace`.
+    >>> tr = viz.ModuleTrace(model, loss)                         # doctest: +SKIP
+    >>> tr.module_of(loss.grad_fn)                                # doctest: +SKIP
     """
 
-    def __init__(self, model):
+    def __init__(self, model, outputs=None):
         if not (hasattr(model, "named_modules") and hasattr(model, "register_forward_hook")):
             raise TypeError(
-                "record_modules: expected an nn.Module (something with named_modules() and "
+                "ModuleTrace: expected an nn.Module (something with named_modules() and "
                 f"register_forward_hook()), got {type(model).__name__}")
         self.model = model
         self.calls = []
-        self.output = None
+        self.output = outputs
         self._owner = weakref.WeakKeyDictionary()   # node -> _Call
-        self._handles = []
+        if outputs is not None:
+            self._collect(_flatten_tensors(outputs))
 
-    # -- recording
-    def __enter__(self):
-        counts = {}
-        for name, module in self.model.named_modules():
-            def hook(mod, inputs, output, _name=name):
-                self._on_return(_name, mod, inputs, output, counts)
-            self._handles.append(module.register_forward_hook(hook))
-        try:
-            _LAST_TRACE[self.model] = self
-        except TypeError:   # an unhashable model: only group_by_module=trace works
-            pass
-        return self
+    # -- reading the nodes
+    def _collect(self, outputs):
+        names = {id(m): name for name, m in self.model.named_modules()}
+        made = {}           # id(ModuleCall) -> _Call (None: no module of the model)
 
-    def __exit__(self, *exc):
-        for h in self._handles:
-            h.remove()
-        self._handles = []
-        return False
+        def call_of(module_call):
+            # The innermost call in the chain whose module belongs to the model.
+            chain = []
+            c = module_call
+            while c is not None and id(c) not in made:
+                chain.append(c)
+                c = c.parent
+            known = made.get(id(c)) if c is not None else None
+            for c in reversed(chain):            # outermost first: parents exist first
+                if id(c.module) in names:
+                    parent = None if c.module is self.model else known
+                    known = _Call(names[id(c.module)], type(c.module).__name__, c.seq, 0)
+                    known.parent = parent
+                    _describe_call(known, c)
+                made[id(c)] = known
+            return made.get(id(module_call))
 
-    def _on_return(self, name, module, inputs, output, counts):
-        repeat = counts.get(name, 0)
-        counts[name] = repeat + 1
-        call = _Call(name, type(module).__name__, len(self.calls), repeat)
-        self.calls.append(call)
-        stop = set()
-        for t in _flatten_tensors(inputs):
-            call.inputs[id(t)] = weakref.ref(t)
-            if t.grad_fn is not None:
-                stop.add(t.grad_fn)
-        roots = []
-        for t in _flatten_tensors(output):
-            if t.grad_fn is not None and t.grad_fn not in stop:
-                roots.append(t.grad_fn)
-                call.outputs.append(weakref.ref(t.grad_fn))
-        seen = set(roots)
-        stack = list(roots)
+        stack = list(dict.fromkeys(t.grad_fn for t in outputs if t.grad_fn is not None))
+        seen = set(stack)
         while stack:
             node = stack.pop()
-            owner = self._owner.get(node)
-            if owner is None:
-                self._owner[node] = call
-            else:
-                top = owner.ancestors()[-1]
-                if top is not call:
-                    top.parent = call
+            if node.module_call is not None:
+                call = call_of(node.module_call)
+                if call is not None:
+                    self._owner[node] = call
             for p in node.inputs:
-                if isinstance(p, Function) and p not in seen and p not in stop:
+                if isinstance(p, Function) and p not in seen:
                     seen.add(p)
                     stack.append(p)
+        # Number the calls in the order they ran; repeats of one module count up.
+        calls = sorted({id(c): c for c in made.values() if c is not None}.values(),
+                       key=lambda c: c.index)
+        repeats = {}
+        for i, c in enumerate(calls):
+            c.index = i
+            c.repeat = repeats.get(c.name, 0)
+            repeats[c.name] = c.repeat + 1
+        self.calls = calls
 
     # -- reading
     def owner(self, node):
@@ -389,38 +384,53 @@ class ModuleTrace:
         """``draw_graph(self.output, group_by_module=self, **kwargs)``."""
         if self.output is None:
             raise ValueError("ModuleTrace.draw: no output recorded; use viz.trace(model, x) "
-                             "or call draw_graph(your_output, group_by_module=trace)")
+                             "or call draw_graph(your_output, group_by_module=model)")
         return draw_graph(self.output, group_by_module=self, **kwargs)
+
+    # A trace used as a context manager, as before the nodes knew their modules: the
+    # block needs no recording any more, and the trace is filled in when drawn.
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
 
     def __repr__(self):
         return (f"<ModuleTrace of {type(self.model).__name__}: {len(self.calls)} module "
                 "calls>")
 
 
-# The last trace of each model, so that draw_graph(out, group_by_module=model) works.
-_LAST_TRACE = weakref.WeakKeyDictionary()
+def _describe_call(call, module_call):
+    """Fill a :class:`_Call`'s inputs and output nodes from the recorded module call."""
+    stop = set()
+    for t in _flatten_tensors((module_call.args, module_call.kwargs)):
+        call.inputs[id(t)] = weakref.ref(t)
+        if t.grad_fn is not None:
+            stop.add(t.grad_fn)
+    for t in _flatten_tensors(module_call.output):
+        if t.grad_fn is not None and t.grad_fn not in stop:
+            call.outputs.append(weakref.ref(t.grad_fn))
 
 
 def record_modules(model):
-    """A context manager that records which module made which op (see :class:`ModuleTrace`).
-
-    >>> with viz.record_modules(model) as rec:                  # doctest: +SKIP
-    ...     loss = F.cross_entropy(model(x), t)
-    >>> viz.draw_graph(loss, group_by_module=model)             # or =rec
+    """Kept so that older code runs: the forward pass no longer needs to be inside it,
+    since every node knows the module that made it. Returns an empty
+    :class:`ModuleTrace`; ``draw_graph(out, group_by_module=model)`` is all you need.
     """
+    warnings.warn("viz.record_modules is no longer needed: draw_graph(out, "
+                  "group_by_module=model) works after an ordinary forward pass",
+                  DeprecationWarning, stacklevel=2)
     return ModuleTrace(model)
 
 
 def trace(model, *inputs, **kwargs):
-    """Run ``model(*inputs, **kwargs)`` while recording modules; returns the
-    :class:`ModuleTrace` with the result in ``.output``.
+    """Run ``model(*inputs, **kwargs)``; returns the :class:`ModuleTrace` of its graph,
+    with the result in ``.output``.
 
     >>> tr = viz.trace(model, x)                                # doctest: +SKIP
     >>> viz.draw_graph(tr.output, group_by_module=tr, max_depth=1)
     """
-    with ModuleTrace(model) as rec:
-        rec.output = model(*inputs, **kwargs)
-    return rec
+    return ModuleTrace(model, model(*inputs, **kwargs))
 
 
 def draw_model(model, *inputs, input_size=None, **draw_kwargs):
@@ -454,23 +464,17 @@ def draw_model(model, *inputs, input_size=None, **draw_kwargs):
     return draw_graph(outputs if len(outputs) != 1 else outputs[0], **draw_kwargs)
 
 
-def _resolve_trace(group_by_module):
+def _resolve_trace(group_by_module, outputs):
+    """The :class:`ModuleTrace` of the graph of ``outputs`` for a model or a trace."""
     if isinstance(group_by_module, ModuleTrace):
-        return group_by_module
+        if group_by_module.output is not None and \
+                _flatten_tensors(group_by_module.output) == list(outputs):
+            return group_by_module
+        return ModuleTrace(group_by_module.model, outputs)
     if not hasattr(group_by_module, "named_modules"):
         raise TypeError("draw_graph: group_by_module must be an nn.Module or a "
                         f"ModuleTrace, got {type(group_by_module).__name__}")
-    try:
-        rec = _LAST_TRACE.get(group_by_module)
-    except TypeError:
-        rec = None
-    if rec is None:
-        raise ValueError(
-            "draw_graph: group_by_module=model needs to know which module made which op, "
-            "which is recorded while the model runs. Run the forward pass inside "
-            "`with viz.record_modules(model): out = model(x)`, or use "
-            "viz.draw_model(model, x) / viz.trace(model, x).")
-    return rec
+    return ModuleTrace(group_by_module, outputs)
 
 
 # ---------------------------------------------------------------------------- draw_graph
@@ -600,7 +604,7 @@ def draw_graph(output, params=None, show_shapes=True, show_values=False, show_gr
     if legend is None:
         legend = color_by == "grad_norm"
 
-    rec = None if group_by_module is None else _resolve_trace(group_by_module)
+    rec = None if group_by_module is None else _resolve_trace(group_by_module, outputs)
     names = _names_from(params)
     if rec is not None:
         # the model's own names, unless params names a tensor differently
@@ -619,17 +623,17 @@ def draw_graph(output, params=None, show_shapes=True, show_values=False, show_gr
     # ---- walk
     roots = list(dict.fromkeys(t.grad_fn for t in outputs if t.grad_fn is not None))
     if rec is None:
-        hint = ("Draw it grouped and folded: viz.draw_model(model, x, max_depth=1), or "
-                "draw_graph(out, group_by_module=model, max_depth=1) after running the "
-                "model inside viz.record_modules(model); or raise max_nodes.")
+        hint = ("Draw it grouped and folded: draw_graph(out, group_by_module=model, "
+                "max_depth=1) or viz.draw_model(model, x, max_depth=1); or raise max_nodes.")
     else:
         hint = ("Fold modules into boxes with max_depth (1: one box per top-level module, "
                 "2: one level deeper), or raise max_nodes.")
     nodes = _postorder(roots, None if rec is not None else max_nodes, hint)
     if rec is not None and nodes and not any(rec.owner(n) is not None for n in nodes):
         raise ValueError("draw_graph: group_by_module: none of the ops of this graph were "
-                         "recorded by that module trace; run the forward pass that made "
-                         "this output inside viz.record_modules(model)")
+                         f"made by a module of that {type(rec.model).__name__}; was the output "
+                         "computed by another model, by functional code outside it, or "
+                         "under tg.no_grad()?")
 
     # ---- gradient flow
     node_norm, leaf_norm, flow_note = {}, {}, None

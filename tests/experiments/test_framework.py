@@ -286,3 +286,14 @@ def test_progress_on_a_terminal_is_a_bar_sized_by_tqdm():
     text = term.getvalue()
     assert "deep sigmoid + gauss" in text and "50/50" in text and "loss=2.3" in text
     assert bar._bar is None
+
+
+def test_reports_name_the_course_documents_as_a_reader_knows_them():
+    """The course's report is "DAY2 レポート", never "seed 000" (which reads as the
+    random seed printed next to it)."""
+    import pathlib
+    import re
+    folder = pathlib.Path(base.__file__).parent
+    for path in folder.glob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        assert not re.search(r"\b[Ss]eed[s]? 00\d|the seed's|seed ``00", text), path.name

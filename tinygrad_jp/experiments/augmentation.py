@@ -1,13 +1,13 @@
 """``augmentation``: a CNN on 1,000 training images with and without the curriculum's
-on-line augmentation (seed 003, 3.4 Data-augmentation).
+on-line augmentation (the lab report on a NumPy CNN and a GAN, 3.4 Data-augmentation).
 
-The seed's report augments every mini-batch as it is drawn: an affine map (rotation,
-shear, shift, zoom; inverse mapping with bilinear sampling) — "the most effective
+The lab report (NumPy CNN and GAN) augments every mini-batch as it is drawn: an affine
+map (rotation, shear, shift, zoom; inverse mapping with bilinear sampling) — "the most effective
 augmentation, about 8 % better" —, multiplicative Gaussian noise ("about 1 %") and stroke
 thickening by a 3×3 filter ("no effect I could feel"). Here ``SimpleConvNet`` is trained
 three times on the same small subset: without augmentation, with the affine map only,
 and with all three. The accuracies are compared on the test set and on a distorted copy
-of it, which plays the part of the seed's contest data (rotated, noisy, thick images).
+of it, which plays the part of the lab report's contest data (rotated, noisy, thick images).
 """
 import numpy as np
 
@@ -27,7 +27,7 @@ def _settings(full, smoke):
 
 
 def _transforms(rng_=None, thicken_p=0.25):
-    """The curriculum's augmentations (seed 003), one object each."""
+    """The lab report's augmentations, one object each."""
     from ..data.transforms import GaussianNoise, RandomAffine, Thicken
     return {
         "RandomAffine": RandomAffine(degrees=10, translate=(0.1, 0.1), scale=(0.9, 1.1),
@@ -64,11 +64,12 @@ def run(out_dir, full=False, smoke=False, seed=0) -> Report:
 
     report = Report("augmentation", out_dir, "Data augmentation on a small training set",
                     full=full, smoke=smoke, seed=seed,
-                    description="Seed 003 (3.4 Data-augmentation): on-line augmentation of "
-                                "every mini-batch with an affine map (rotate / shear / shift "
-                                "/ zoom, bilinear), multiplicative Gaussian noise and stroke "
-                                "thickening, here on a SimpleConvNet trained on a small "
-                                "subset so that it would overfit without them.")
+                    description="The lab report (NumPy CNN and GAN, 3.4 Data-augmentation): "
+                                "on-line augmentation of every mini-batch with an affine map "
+                                "(rotate / shear / shift / zoom, bilinear), multiplicative "
+                                "Gaussian noise and stroke thickening, here on a "
+                                "SimpleConvNet trained on a small subset so that it would "
+                                "overfit without them.")
     cfg = _settings(full, smoke)
     data = load_data(full=full, smoke=smoke, flatten=False, n_train=cfg["n_train"],
                      n_test=cfg["n_test"], seed=seed)
@@ -112,7 +113,7 @@ def run(out_dir, full=False, smoke=False, seed=0) -> Report:
         "shear, shift, zoom), multiplicative GaussianNoise, Thicken (3×3 dilation) and the "
         "three in a row, as the training loop draws them.")
 
-    # -- a distorted copy of the test set, like the seed's contest data (rotated, noisy,
+    # -- a distorted copy of the test set, like the lab report's contest data (rotated, noisy,
     # thick images): drawn once, with its own generator
     distort = _pipeline(RUNS[-1], _transforms(rng(seed, 37)))
     # In chunks: the bilinear gather holds four neighbours per pixel of every image.
@@ -148,7 +149,7 @@ def run(out_dir, full=False, smoke=False, seed=0) -> Report:
         np.concatenate([data.x_test[:GRID_IMAGES], x_dist[:GRID_IMAGES]]), ncols=GRID_IMAGES,
         normalize=None, title="test images (top) and their distorted copies (bottom)"),
         "The first test images and the distorted copy of the test set (the three "
-        "augmentations applied once, like the seed's rotated, noisy and thick contest "
+        "augmentations applied once, like the lab report's rotated, noisy and thick contest "
         "images).")
 
     rows_t = []
@@ -177,7 +178,7 @@ def run(out_dir, full=False, smoke=False, seed=0) -> Report:
                   "(less overfitting)", both[0] - both[1] < none[0] - none[1],
                   f"gap {none[0] - none[1]:.3f} without, {both[0] - both[1]:.3f} with all "
                   "three")
-    report.effect("The augmented network copes with distorted images (the seed's contest "
+    report.effect("The augmented network copes with distorted images (the lab report's contest "
                   "data: rotated, noisy, thick) far better", both[2] > none[2] + 0.03,
                   f"accuracy on the distorted test set {none[2]:.3f} without, {aff[2]:.3f} "
                   f"with the affine map, {both[2]:.3f} with all three (far = by more than "
@@ -189,7 +190,7 @@ def run(out_dir, full=False, smoke=False, seed=0) -> Report:
                   f"thickening on top: {both[2] - aff[2]:+.3f}")
     report.note("Fashion-MNIST's test images are centred and upright like its training "
                 "images, so on the clean test set augmentation can only help as a "
-                "regulariser. The seed's contest data was different from its training data "
+                "regulariser. The lab report's contest data was different from its training data "
                 "(rotated, noisy, thick digits), which is where its augmentation paid off: "
                 "the distorted test set plays that part here.")
     report.note("The augmentations act on each mini-batch as it is drawn (on-line, as in "
@@ -197,7 +198,7 @@ def run(out_dir, full=False, smoke=False, seed=0) -> Report:
                 "training accuracy is measured on the original images.")
     report.note("Thicken thickens the light shapes by a 3×3 grey dilation (each pixel "
                 "becomes the maximum of its neighbourhood) on a quarter of the images. The "
-                "seed's own filter [[.5,.5,.5],[.5,5,.5],[.5,.5,.5]], clipped to [0, 1] "
+                "lab report's own filter [[.5,.5,.5],[.5,5,.5],[.5,.5,.5]], clipped to [0, 1] "
                 "(`Thicken(mode='conv')`), was made for MNIST's thin strokes: on "
                 "Fashion-MNIST's filled garments it saturates almost every pixel of the "
                 "garment and leaves a white silhouette, so the dilation is used here.")

@@ -1,11 +1,12 @@
 """The experiment framework: a registry, a common signature, the data, a training loop in
 the curriculum's style, and :class:`Report`, which writes ``report.md``.
 
-An experiment reruns one of the DAY2 curriculum's exercises (seed ``000``) and writes
-its figures (PNG) and a ``report.md`` into an output folder: the settings, a table of
-final numbers, the figures as relative links, the effect the curriculum describes and
-whether this run shows it (a check computed from the numbers, stated honestly), and
-how long it took. ``tinygrad-jp experiment NAME`` runs one; ``--list`` lists them.
+An experiment reruns one of the DAY2 curriculum's exercises (DAY2 レポート, the
+course's study report) and writes its figures (PNG) and a ``report.md`` into an output
+folder: the settings, a table of final numbers, the figures as relative links, the
+effect the curriculum describes and whether this run shows it (a check computed from
+the numbers, stated honestly), and how long it took. ``tinygrad-jp experiment NAME``
+runs one; ``--list`` lists them.
 
 How to add an experiment
 ========================
@@ -698,16 +699,18 @@ def _train_loop(model, optimizer, data, iters, batch_size, eval_every, g, n, x_e
 
 # ------------------------------------------------------------------------------- plots
 def plot_curve_grid(panels, ncols=3, ylabel="accuracy", xlabel="iteration", ylim=(0, 1),
-                    title=None, path=None, legend_loc="lower right"):
+                    title=None, path=None, legend_loc="outside lower center"):
     """A grid of small plots, one per run, each with several curves.
 
     ``panels`` maps a panel title to ``{curve label: (x, y)}``; curves of the same label
     share a colour across panels (the curriculum's "training set" / "test set" figures,
-    many runs at once). Returns the Figure; saved with ``path``.
+    many runs at once). One legend for the whole figure, outside the panels
+    (``legend_loc``, a figure-legend location), so it hides no curve. Returns the
+    Figure; saved with ``path``.
     """
     import math
 
-    from ..viz.plots import _figure, _save
+    from ..viz.plots import _figure, _integer_ticks, _save
     n = len(panels)
     if n == 0:
         raise ValueError("plot_curve_grid: no panels")
@@ -718,12 +721,18 @@ def plot_curve_grid(panels, ncols=3, ylabel="accuracy", xlabel="iteration", ylim
     palette = ["tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown",
                "tab:pink", "tab:gray", "tab:olive", "tab:cyan"]
     first = None
+    handles = {}
     for i, (ptitle, curves) in enumerate(panels.items()):
         ax = fig.add_subplot(nrows, ncols, i + 1, sharey=first)
         first = first or ax
+        longest = 0
         for label, (x, y) in curves.items():
             c = colours.setdefault(label, palette[len(colours) % len(palette)])
-            ax.plot(np.asarray(x), np.asarray(y), label=str(label), color=c, linewidth=1.2)
+            line, = ax.plot(np.asarray(x), np.asarray(y), label=str(label), color=c,
+                            linewidth=1.2, marker="o" if len(y) == 1 else None)
+            handles.setdefault(str(label), line)
+            longest = max(longest, len(y))
+        _integer_ticks(ax, longest)
         ax.set_title(str(ptitle), fontsize=9)
         if ylim is not None:
             ax.set_ylim(*ylim)
@@ -732,8 +741,8 @@ def plot_curve_grid(panels, ncols=3, ylabel="accuracy", xlabel="iteration", ylim
             ax.set_ylabel(ylabel)
         if i >= n - ncols:
             ax.set_xlabel(xlabel)
-        if i == 0:
-            ax.legend(loc=legend_loc, fontsize="small")
+    fig.legend(list(handles.values()), list(handles), loc=legend_loc, ncol=len(handles),
+               fontsize="small")
     if title:
         fig.suptitle(title)
     return _save(fig, path)

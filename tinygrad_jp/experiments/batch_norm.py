@@ -1,5 +1,5 @@
 """``batch-norm``: training with and without batch norm across initial weight scales
-(logspace 0 … −4), seed 000 (確認テスト4: batch norm makes learning faster and less
+(logspace 0 … −4), DAY2 レポート (確認テスト4: batch norm makes learning faster and less
 dependent on the initial weights; the book's ``batch_norm_test.py``).
 
 Five hidden layers of 100 ReLU units, 1,000 training images, SGD lr 0.01, batch 100,
@@ -30,9 +30,9 @@ def run(out_dir, full=False, smoke=False, seed=0) -> Report:
     cfg = _settings(full, smoke)
     report = Report("batch-norm", out_dir, "Batch normalization across initial weight scales",
                     full=full, smoke=smoke, seed=seed,
-                    description="Seed 000, 確認テスト4 ('the effects of batch norm: 1. learning "
-                                "gets faster, 2. it depends less on the initial weights'), "
-                                "reproduced with the book's experiment.")
+                    description="DAY2 レポート, 確認テスト4 ('the effects of batch norm: 1. "
+                                "learning gets faster, 2. it depends less on the initial "
+                                "weights'), reproduced with the book's experiment.")
     data = load_data(full=full, smoke=smoke, n_train=cfg["n_train"], seed=seed)
     report.data_note(data)
     batch = 100

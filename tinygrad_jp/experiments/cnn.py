@@ -1,5 +1,5 @@
 """``cnn``: SimpleConvNet vs DeepConvNet — accuracy curves, time per epoch, parameter
-counts and the learned first-layer filters (seed 000, 畳込みニューラルネットワーク / 実装演習).
+counts and the learned first-layer filters (DAY2 レポート, 畳込みニューラルネットワーク / 実装演習).
 
 The curriculum trains both networks with Adam (lr 0.001, batch 100) on 5,000 training
 images (``x_train[:5000]``, "処理に時間のかかる場合はデータを削減") and tests on 1,000; it
@@ -15,7 +15,7 @@ from .base import (Report, load_data, plot_curve_grid, register, set_threads_not
                    train_classifier)
 
 COURSE_ITERS = 1000          # the curriculum's iters_num for both networks
-COURSE_MINUTES = 20          # seed 000: "DeepConvNet の実行には 20 分ほどかかった"
+COURSE_MINUTES = 20          # DAY2 レポート: "DeepConvNet の実行には 20 分ほどかかった"
 NETS = ("SimpleConvNet", "DeepConvNet")
 # Final accuracies are averaged over the last measurements (less noise from one batch).
 FINAL_WINDOW = 3
@@ -77,11 +77,11 @@ def run(out_dir, full=False, smoke=False, seed=0) -> Report:
 
     report = Report("cnn", out_dir, "CNNs: SimpleConvNet vs DeepConvNet", full=full,
                     smoke=smoke, seed=seed,
-                    description="Seed 000 (畳込みニューラルネットワーク, 実装演習): the "
+                    description="DAY2 レポート (畳込みニューラルネットワーク, 実装演習): the "
                                 "curriculum's `SimpleConvNet` (conv – ReLU – pool – affine – "
                                 "ReLU – affine) and `DeepConvNet` (six 3×3 convs, three "
                                 "pools, dropout), trained by Adam with the curriculum's loop. "
-                                "The seed's DeepConvNet took about 20 minutes in NumPy.")
+                                "The DAY2 report's DeepConvNet took about 20 minutes in NumPy.")
     cfg = _settings(full, smoke)
     data = load_data(full=full, smoke=smoke, flatten=False, n_train=cfg["n_train"],
                      n_test=cfg["n_test"], seed=seed)
@@ -191,5 +191,5 @@ def run(out_dir, full=False, smoke=False, seed=0) -> Report:
                 "curriculum's 20 minutes are for its NumPy code on the learner's computer "
                 "with MNIST and evaluation every 10 iterations on 1,000 test images.")
     report.note("The data is Fashion-MNIST, which is harder than the curriculum's MNIST: "
-                "the seed's 'over 99 %' of DeepConvNet is an MNIST figure.")
+                "the DAY2 report's 'over 99 %' of DeepConvNet is an MNIST figure.")
     return report

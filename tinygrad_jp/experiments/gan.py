@@ -1,8 +1,8 @@
-"""``gan``: the DCGAN of seed 003 (5.3 B3:GAN), and with ``--conditional`` the conditional
-DCGAN the seed wished for ("Conditional DCGAN というものを見つけましたが、実装には至り
-ませんでした").
+"""``gan``: the DCGAN of the lab report on a NumPy CNN and a GAN (5.3 B3:GAN), and with
+``--conditional`` the conditional DCGAN the lab report wished for ("Conditional DCGAN
+というものを見つけましたが、実装には至りませんでした").
 
-The seed's recipe for keeping the two players balanced: Adam with a lower learning rate
+The lab report's recipe for keeping the two players balanced: Adam with a lower learning rate
 for D's opponent's sake (D 3e-4, G 1e-4), label smoothing on D's real labels, dropout in
 D, batch norm in G; D is frozen while G learns. It shows samples of one fixed noise after
 400, 2,000, 10,000 and 50,000 iterations and plots the losses. Here: D and G losses per
@@ -19,8 +19,8 @@ import numpy as np
 from .base import Progress, Report, load_data, register, rng, train_classifier
 
 NZ = 100
-LR_D, LR_G = 3e-4, 1e-4          # the seed's learning rates
-BETAS = (0.5, 0.999)             # Radford et al.'s β₁ for GANs (the seed used Keras' 0.9)
+LR_D, LR_G = 3e-4, 1e-4          # the lab report's learning rates
+BETAS = (0.5, 0.999)             # Radford et al.'s β₁ for GANs (the lab report used Keras' 0.9)
 REAL_LABEL = 0.9                 # one-sided label smoothing of D's real targets
 D_DROPOUT = 0.3
 N_CLASSES = 10
@@ -96,7 +96,7 @@ def _moving_average(y, k):
 
 
 @register("gan",
-          summary="DCGAN of seed 003 (D lr 3e-4, G lr 1e-4, label smoothing, dropout in D, "
+          summary="the lab report's DCGAN (D lr 3e-4, G lr 1e-4, label smoothing, dropout in D, "
                   "batch norm in G): losses and samples of a fixed noise; --conditional",
           options={"conditional": dict(action="store_true",
                                        help="train the conditional DCGAN (one row of samples "
@@ -110,13 +110,14 @@ def run(out_dir, full=False, smoke=False, seed=0, conditional=False) -> Report:
     kind = "conditional DCGAN" if conditional else "DCGAN"
     report = Report("gan", out_dir, f"GAN: a {kind} on Fashion-MNIST", full=full, smoke=smoke,
                     seed=seed,
-                    description="Seed 003 (5.3 B3:GAN): a generator (dense layer + transposed "
-                                "convolutions, batch norm) against a CNN discriminator "
-                                "(dropout), with the seed's learning rates and label "
-                                "smoothing." + (" Conditional: both networks also get the "
+                    description="The lab report (NumPy CNN and GAN, 5.3 B3:GAN): a generator "
+                                "(dense layer + transposed convolutions, batch norm) against "
+                                "a CNN discriminator (dropout), with the lab report's "
+                                "learning rates and label smoothing."
+                                + (" Conditional: both networks also get the "
                                                 "class label (one-hot), so the generator "
                                                 "draws the class it is asked for — the "
-                                                "seed's wish." if conditional else ""))
+                                                "lab report's wish." if conditional else ""))
     cfg = _settings(full, smoke)
     data = load_data(full=full, smoke=smoke, flatten=False, seed=seed)
     report.data_note(data)
@@ -251,7 +252,7 @@ def run(out_dir, full=False, smoke=False, seed=0, conditional=False) -> Report:
         title="the same noise after " + ", ".join(str(s) for s in steps) + " iterations"
               + (" (columns: classes 0–9)" if conditional else "")),
         "Samples from one fixed noise, one row per snapshot (top: the untrained generator), "
-        "as in the seed's figures 10–13" + (", each column asking for one class." if
+        "as in the lab report's figures 10–13" + (", each column asking for one class." if
                                            conditional else "."))
     last = steps[-1]
     final = snaps[last]
@@ -311,7 +312,7 @@ def run(out_dir, full=False, smoke=False, seed=0, conditional=False) -> Report:
                   f"after {last} iterations (real test images: {real_fd:.1f}); {closed:.0%} "
                   "of the way from the untrained generator to the data's own level (shown = "
                   "more than half)")
-    report.effect("With the seed's balance (lower G learning rate, label smoothing, dropout "
+    report.effect("With the lab report's balance (lower G learning rate, label smoothing, dropout "
                   "in D) neither player wins outright: D keeps being fooled sometimes",
                   finite and 0.05 < df_tail < 0.95 and dr_tail < 0.99,
                   f"over the last 10 % of iterations D(G(z)) = {df_tail:.2f}, D(x) = "
@@ -320,7 +321,7 @@ def run(out_dir, full=False, smoke=False, seed=0, conditional=False) -> Report:
     if conditional:
         agree = quality[last]["judge_agrees_with_label"]
         report.effect("The conditional generator draws the class it is asked for (the "
-                      "seed's wish)", agree > 0.5,
+                      "lab report's wish)", agree > 0.5,
                       f"a classifier trained on the real images (test accuracy "
                       f"{judge_acc:.2f}) names the asked class for {agree:.0%} of {N_EVAL} "
                       "samples, 50 per class (chance 10 %; shown = above 50 %)")
@@ -332,7 +333,7 @@ def run(out_dir, full=False, smoke=False, seed=0, conditional=False) -> Report:
                       "samples (shown = at least 6)")
     best = min(steps, key=lambda st: quality[st]["frechet"])
     report.result("best_snapshot", best)
-    report.note(f"The seed saw its best images before the end (10,000 of 50,000 iterations) "
+    report.note(f"The lab report saw its best images before the end (10,000 of 50,000 iterations) "
                 f"and wished for early stopping. Here the snapshot closest to the data (the "
                 f"lowest Fréchet distance) is iteration {best}"
                 + (" (the last)." if best == last else ", not the last one: stopping earlier "

@@ -1,10 +1,10 @@
 """``optimizers``: SGD, Momentum, AdaGrad, RMSProp, AdaDelta and Adam on MultiLayerNet under
-the three conditions of seed 000 (学習率最適化法 / 実装演習: sigmoid-gauss-batch_FALSE,
+the three conditions of DAY2 レポート (学習率最適化法 / 実装演習: sigmoid-gauss-batch_FALSE,
 ReLU-He-batch_FALSE, ReLU-He-batch_TRUE), plus their paths on f(x, y) = x²/20 + y².
 
 The network is ``MultiLayerNet(784, [40, 20], 10)``, 1,000 iterations of batch 100, as in
-the seed's code; the seed shows Momentum's settings (lr 0.3, μ 0.9), the other learning
-rates are ours (listed in the report).
+the DAY2 report's code; the DAY2 report shows Momentum's settings (lr 0.3, μ 0.9), the
+other learning rates are ours (listed in the report).
 """
 import numpy as np
 
@@ -54,8 +54,8 @@ def run(out_dir, full=False, smoke=False, seed=0) -> Report:
 
     report = Report("optimizers", out_dir, "Optimizers, with and without batch norm",
                     full=full, smoke=smoke, seed=seed,
-                    description="Seed 000 (学習率最適化法): the same network trained by six "
-                                "update rules under the seed's three conditions, and the "
+                    description="DAY2 レポート (学習率最適化法): the same network trained by six "
+                                "update rules under the DAY2 report's three conditions, and the "
                                 "classic 2-D comparison on f(x, y) = x²/20 + y².")
     iters, every = (150, 25) if smoke else (1000, 10)
     data = load_data(full=full, smoke=smoke, seed=seed)
@@ -94,7 +94,7 @@ def run(out_dir, full=False, smoke=False, seed=0) -> Report:
                                                   title="accuracy during training (rows: "
                                                         "conditions; columns: optimizers)"),
                   "Training-set and test-set accuracy of every optimizer under each condition "
-                  "(the seed's figures).")
+                  "(the DAY2 report's figures).")
     compare = {cond: {name: (runs[(cond, name)].steps, runs[(cond, name)].test_acc)
                       for name in opts} for cond in CONDITIONS}
     report.figure("test_accuracy_by_condition.png", plot_curve_grid(
@@ -154,7 +154,7 @@ def run(out_dir, full=False, smoke=False, seed=0) -> Report:
                   adam_ok, "; ".join(f"{c}: Adam {final(c, 'Adam'):.3f}, best "
                                      f"{best[c]:.3f}" for c in (sg, nobn))
                   + " (among the best = within 0.03)")
-    # Runs that did not learn at all (e.g. Momentum at the seed's lr 0.3 kills the ReLU
+    # Runs that did not learn at all (e.g. Momentum at the DAY2 report's lr 0.3 kills the ReLU
     # units without batch norm) would make the spread trivially large: leave them out and
     # name them instead.
     learned = {c: [n for n in opts if final(c, n) >= 0.2] for c in (nobn, bn)}
@@ -191,10 +191,11 @@ def run(out_dir, full=False, smoke=False, seed=0) -> Report:
                   f"Adam: {' / '.join(str(o) for o in others)}")
     gaps = sorted(((r.final_train_acc - r.final_test_acc, c, n) for (c, n), r in runs.items()),
                   reverse=True)[:3]
-    report.note("Seed 000 also remarks that AdaGrad and RMSProp sometimes separate the "
-                "training and test scores (overfitting). The largest gaps between the final "
-                "training and test accuracy in this run: " + "; ".join(
-                    f"{n} under {c}: {gap:+.3f}" for gap, c, n in gaps) + ".")
+    report.note("The DAY2 report (DAY2 レポート) also remarks that AdaGrad and RMSProp "
+                "sometimes separate the training and test scores (overfitting). The "
+                "largest gaps between the final training and test accuracy in this "
+                "run: " + "; ".join(f"{n} under {c}: {gap:+.3f}" for gap, c, n in gaps)
+                + ".")
     report.note("AdaDelta has no learning rate in its formula (PyTorch's `lr=1.0` multiplies "
                 "its step). With eps 1e-6 its first steps are about √eps = 1e-3 per weight "
                 "whatever the gradient, so it is slow to start where the gradients are tiny "

@@ -1,5 +1,5 @@
 """``overfitting``: 300 training images, six hidden layers of 100; no regularisation, L2,
-L1, elastic net and dropout, each with SGD and Adam (seed 000, 過学習 / 実装演習).
+L1, elastic net and dropout, each with SGD and Adam (DAY2 レポート: 過学習 / 実装演習).
 
 The curriculum cuts the training set to 300 images (``x_train[:300]``) so that
 ``MultiLayerNet(784, [100] * 6, 10)`` overfits: after 1,000 iterations of batch 100 the
@@ -90,7 +90,7 @@ def run(out_dir, full=False, smoke=False, seed=0) -> Report:
 
     report = Report("overfitting", out_dir, "Overfitting: weight decay (L2, L1, elastic net) "
                     "and dropout on 300 training images", full=full, smoke=smoke, seed=seed,
-                    description="Seed 000 (過学習, 実装演習): the training set is cut to 300 "
+                    description="DAY2 レポート (過学習, 実装演習): the training set is cut to 300 "
                                 "images so that `MultiLayerNet(784, [100] * 6, 10)` "
                                 "overfits; the curriculum then adds weight decay (L2, L1) "
                                 "and dropout, with SGD and with Adam, and compares the "
@@ -172,7 +172,7 @@ def run(out_dir, full=False, smoke=False, seed=0) -> Report:
                       f"gap without regularisation {base:.3f}; {detail}; narrowed by more "
                       f"than {GAP_MARGIN}: {', '.join(did) if did else 'none'}")
         report.result(f"closed_gap_{opt_name}", did)
-    # The seed's own observations on dropout (実装演習 考察).
+    # The DAY2 report's own observations on dropout (実装演習 考察).
     sd, s0 = runs["SGD / dropout"], runs["SGD / none"]
     report.effect("With SGD, dropout holds overfitting back but lowers the score (the seed: "
                   "'SGD の方は過学習が抑えられたがスコアが低下した')",

@@ -1,5 +1,5 @@
 """``vanishing-gradient``: sigmoid vs ReLU × gauss(0.01) / Xavier / He on a shallow and a
-deep MultiLayerNet (seed 000, 勾配消失問題 / 実装演習).
+deep MultiLayerNet (DAY2 レポート, 勾配消失問題 / 実装演習).
 
 The curriculum trains ``MultiLayerNet(784, hidden_size_list, 10)`` with
 ``hidden_size_list=[40, 20]`` and ``[160, 80, 40, 20]`` by plain SGD (lr 0.1, batch 100,
@@ -32,7 +32,7 @@ def run(out_dir, full=False, smoke=False, seed=0) -> Report:
 
     report = Report("vanishing-gradient", out_dir, "Vanishing gradients: activation × initial "
                     "weights × depth", full=full, smoke=smoke, seed=seed,
-                    description="Seed 000 (勾配消失問題, 実装演習): `MultiLayerNet` with "
+                    description="DAY2 レポート (勾配消失問題, 実装演習): `MultiLayerNet` with "
                                 "`hidden_size_list=[40, 20]` and `[160, 80, 40, 20]`, sigmoid "
                                 "and ReLU, initial weights N(0, 0.01²) ('gauss'), Xavier "
                                 "(N(0, 1/n)) and He (N(0, 2/n)), trained by plain SGD.")
@@ -82,8 +82,7 @@ def run(out_dir, full=False, smoke=False, seed=0) -> Report:
     for key in ("deep-sigmoid-gauss", "deep-relu-he"):
         act, init_name = key.split("-")[1:]
         report.figure(f"grad_norms_{key.replace('-', '_')}.png", viz.plot_grad_norms(
-            runs[key].grad_norms, xlabel=f"measurement (every {cfg['eval_every']} "
-                                         "iterations)",
+            runs[key].grad_norms, steps=runs[key].steps, xlabel="iteration",
             title=f"{act} + {init_name}, [160, 80, 40, 20]: weight-gradient norm per layer"),
             f"Gradient norm of each layer's weights during training, deep net, {act} + "
             f"{init_name} (layer 1 is next to the input).")
@@ -122,7 +121,7 @@ def run(out_dir, full=False, smoke=False, seed=0) -> Report:
                   rh > sg + 0.3 and rh > 0.5,
                   f"test accuracy {rh:.3f} against {sg:.3f} for sigmoid + gauss")
     rg_s, rg_d = acc["shallow-relu-gauss"], acc["deep-relu-gauss"]
-    report.effect("ReLU + gauss stops learning when the net is made deeper (the seed's "
+    report.effect("ReLU + gauss stops learning when the net is made deeper (the DAY2 report's "
                   "'ReLU - gauss' runs)", rg_d < rg_s - 0.2,
                   f"test accuracy {rg_s:.3f} with [40, 20], {rg_d:.3f} with "
                   "[160, 80, 40, 20]")
@@ -135,21 +134,21 @@ def run(out_dir, full=False, smoke=False, seed=0) -> Report:
     mid = len(runs["shallow-sigmoid-he"].test_acc) // 2
     xs_mid = runs["shallow-sigmoid-xavier"].test_acc[mid]
     hs_mid = runs["shallow-sigmoid-he"].test_acc[mid]
-    report.effect("With sigmoid, He initial weights learn faster than Xavier (the seed's "
+    report.effect("With sigmoid, He initial weights learn faster than Xavier (the DAY2 report's "
                   "observation on [40, 20])", hs_mid > xs_mid,
                   f"test accuracy halfway {hs_mid:.3f} (He) vs {xs_mid:.3f} (Xavier); at the "
                   f"end {hs:.3f} vs {xs:.3f}")
     report.note("Xavier and He are drawn as in the curriculum's `MultiLayerNet`: "
                 "N(0, 1/n) and N(0, 2/n) with n the fan-in of the layer "
                 "(`nn.init.curriculum_normal_`). The data is Fashion-MNIST, which is harder "
-                "than the curriculum's MNIST, so accuracies are lower than the seed's; the "
+                "than the curriculum's MNIST, so accuracies are lower than the DAY2 report's; the "
                 "comparisons are what matter.")
     return report
 
 
 def _plot_by_layer(runs):
     from ..viz.plots import _figure
-    fig = _figure((6.4, 4.0))
+    fig = _figure((7.4, 4.0))
     ax = fig.add_subplot(1, 1, 1)
     for act, style in (("sigmoid", "--"), ("relu", "-")):
         for init_name, marker in zip(INITS, "osD", strict=True):
@@ -163,7 +162,8 @@ def _plot_by_layer(runs):
     ax.set_ylabel("‖∇W‖ at the first measurement")
     ax.set_xticks(range(1, len(DEPTHS["deep"]) + 2))
     ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize="small")
+    ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.02, 1.0),
+              borderaxespad=0.0)               # beside the plot: it hides no line
     ax.set_title("[160, 80, 40, 20]: gradient norm by layer")
     return fig
 

@@ -1,6 +1,6 @@
 """``weight-init``: activation histograms of five layers of 100 units for initial weights
 N(0, 1), N(0, 0.01²), Xavier and He with sigmoid / tanh / ReLU, and the zero-init
-symmetry demonstration (seed 000: 確認テスト3 and the 勾配消失問題 section; the
+symmetry demonstration (DAY2 レポート: 確認テスト3 and the 勾配消失問題 section; the
 book's ``weight_init_activation_histogram.py``).
 
 The histograms need no training: 1,000 random inputs of 100 features go through
@@ -28,9 +28,10 @@ def run(out_dir, full=False, smoke=False, seed=0) -> Report:
 
     report = Report("weight-init", out_dir, "Initial weights: activation distributions and "
                     "the zero-init symmetry", full=full, smoke=smoke, seed=seed,
-                    description="Seed 000: 'sigmoid/tanh → Xavier, ReLU → He', and 確認テスト3 "
-                                "('what if every initial weight is 0? every node outputs the "
-                                "same value and every weight gets the same update').")
+                    description="DAY2 レポート: 'sigmoid/tanh → Xavier, ReLU → He', and "
+                                "確認テスト3 ('what if every initial weight is 0? every node "
+                                "outputs the same value and every weight gets the same "
+                                "update').")
     n_samples = 1000
     report.setting("histogram inputs", f"{n_samples} × 100 values from N(0, 1)")
     report.setting("histogram network", "MultiLayerNet(100, [100] * 5, 10, activation, "

@@ -110,12 +110,13 @@ def plot_history(history, metrics=("acc", "loss"), title=None, path=None):
                     linestyle="-" if train else "--", label=_series_label(k, metric))
         name = "accuracy" if metric == "acc" else metric
         ax.set_xlabel("epoch")
+        _integer_ticks(ax, len(y))
         ax.set_ylabel(name)
         values = np.concatenate([np.asarray(hist[k], dtype=np.float64) for k in keys])
         if metric == "acc" and values.min() >= 0 and values.max() <= 1:
             ax.set_ylim(0, 1.0)
         ax.grid(True, alpha=0.3)
-        ax.legend(loc="lower right" if metric == "acc" else "upper right")
+        ax.legend(loc="best")
         ax.set_title(name)
     if title:
         fig.suptitle(title)
@@ -153,28 +154,49 @@ def plot_activation_histograms(activations, bins=30, range=None, title=None, pat
     return _save(fig, path)
 
 
-def plot_grad_norms(norms, log=True, xlabel="iteration", title=None, path=None):
+def plot_grad_norms(norms, log=True, xlabel="iteration", title=None, path=None, steps=None):
     """Per-layer gradient norms over training, one line per layer, log y by default.
 
-    ``norms`` maps layer names to sequences of norms (one per iteration or epoch). A
-    vanishing gradient shows as lines of the first layers falling orders of magnitude
-    below the last ones.
+    ``norms`` maps layer names to sequences of norms (one per iteration or epoch).
+    ``steps`` gives the iteration (or epoch) of each value, for norms measured every
+    few iterations; by default they are numbered 1, 2, ... A vanishing gradient shows as
+    lines of the first layers falling orders of magnitude below the last ones. The
+    legend sits beside the plot, so it never hides a line.
     """
     if not isinstance(norms, Mapping) or not norms:
         raise TypeError("plot_grad_norms: norms must be a non-empty dict {layer name: list}")
-    fig = _figure((6.4, 4.0))
+    fig = _figure((7.2, 4.0))
     ax = fig.add_subplot(1, 1, 1)
+    longest = 0
     for name, series in norms.items():
         y = _array(series, "plot_grad_norms", f"norms[{name!r}]").ravel()
-        ax.plot(np.arange(len(y)), y, label=str(name))
+        x = np.arange(1, len(y) + 1) if steps is None else np.asarray(steps)[:len(y)]
+        if len(x) != len(y):
+            raise ValueError(f"plot_grad_norms: norms[{name!r}] has {len(y)} values but "
+                             f"steps has {len(x)}")
+        ax.plot(x, y, label=str(name), marker="o" if len(y) == 1 else None)
+        longest = max(longest, len(y))
     if log:
         ax.set_yscale("log")
+    _integer_ticks(ax, longest)
     ax.set_xlabel(xlabel)
     ax.set_ylabel("gradient norm")
     ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize="small", ncol=2 if len(norms) > 6 else 1)
+    ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.02, 1.0),
+              borderaxespad=0.0)
     ax.set_title(title or "gradient norm per layer")
     return _save(fig, path)
+
+
+def _integer_ticks(ax, n_points):
+    """Epochs and iterations are whole numbers: tick them so, also for one point (where
+    matplotlib would otherwise label 0.96 … 1.04)."""
+    from matplotlib.ticker import MaxNLocator
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    if n_points == 1:
+        lo, hi = ax.get_xlim()
+        mid = (lo + hi) / 2
+        ax.set_xlim(mid - 1, mid + 1)
 
 
 def _default_f(x, y):

@@ -623,10 +623,12 @@ def _train(args, out):
     history.to_json(out / "history.json")
     history.to_csv(out / "history.csv")
     if len(history["epoch"]):
-        viz.plot_history({"train_acc": history["train_acc"], "test_acc": history["val_acc"],
-                          "train_loss": history["train_loss"],
-                          "test_loss": history["val_loss"]},
-                         title=f"{args.model} on {args.dataset}", path=out / "curves.png")
+        with viz.language(args.lang):           # --lang ja / LANG=ja_*: Japanese labels
+            viz.plot_history({"train_acc": history["train_acc"],
+                              "test_acc": history["val_acc"],
+                              "train_loss": history["train_loss"],
+                              "test_loss": history["val_loss"]},
+                             title=f"{args.model} on {args.dataset}", path=out / "curves.png")
         print(f"epochs: {len(history['epoch'])}; train loss {history['train_loss'][-1]:.4f}, "
               f"train accuracy {history['train_acc'][-1]:.4f}")
         print(f"test accuracy: {history['val_acc'][-1]:.4f}")
@@ -710,7 +712,7 @@ def cmd_experiment(args, parser_ex=None):
         report = experiments.run_experiment(args.name, out_dir=out, full=args.full,
                                             smoke=args.smoke, seed=args.seed,
                                             force=args.force, command=_command_line(args),
-                                            **options)
+                                            lang=args.lang, **options)
     except (OutputExistsError, RunLockedError) as e:
         _fail(str(e))
     except Exception as e:  # a missing data set is a user problem, not a traceback

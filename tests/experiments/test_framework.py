@@ -297,3 +297,31 @@ def test_reports_name_the_course_documents_as_a_reader_knows_them():
     for path in folder.glob("*.py"):
         text = path.read_text(encoding="utf-8")
         assert not re.search(r"\b[Ss]eed[s]? 00\d|the seed's|seed ``00", text), path.name
+
+
+def test_lang_ja_labels_an_experiments_figures_in_japanese(tmp_path, capsys):
+    from tinygrad_jp import cli
+    seen = []
+
+    @base.register("lang-test", summary="records its figure labels")
+    def run(out_dir, full=False, smoke=False, seed=0):
+        seen.append(base.tr("accuracy", "正解率"))
+        panels = {"p": base.train_test_curves(base.TrainResult([1, 2], [0.1, 0.2],
+                                                               [0.1, 0.3], [], {}, 0.0))}
+        fig = base.plot_curve_grid(panels)
+        seen.append(fig.axes[0].get_ylabel())
+        seen.append([t.get_text() for t in fig.legends[0].get_texts()])
+        return base.Report("lang-test", out_dir, "T", smoke=smoke, seed=seed)
+
+    try:
+        experiments.run_experiment("lang-test", out_dir=tmp_path / "en")
+        assert seen == ["accuracy", "accuracy", ["training set", "test set"]]
+        seen.clear()
+        experiments.run_experiment("lang-test", out_dir=tmp_path / "ja", lang="ja")
+        assert seen == ["正解率", "正解率", ["訓練データ", "テストデータ"]]
+        seen.clear()
+        assert cli.main(["--lang", "ja", "experiment", "lang-test", "--out",
+                         str(tmp_path / "cli")]) == 0
+        assert seen[0] == "正解率"
+    finally:
+        base._REGISTRY.pop("lang-test", None)

@@ -79,3 +79,23 @@ def test_japanese_tensor_names_render_with_the_font(tmp_path):
         ["fc-list", ":lang=ja"], capture_output=True, text=True).stdout.strip()
     if not system_has_cjk:
         assert ours != plain
+
+
+def test_figures_label_themselves_in_japanese_inside_language_ja():
+    history = {"train_acc": [0.1, 0.5], "val_acc": [0.2, 0.4], "train_loss": [2.0, 1.0]}
+    with viz.language("ja"):
+        assert viz.current_language() == "ja"
+        fig = viz.plot_history(history)
+        grad = viz.plot_grad_norms({"1 層目": [1.0, 0.5]})
+    acc = fig.axes[0]
+    assert acc.get_xlabel() == "エポック" and acc.get_title() == "正解率"
+    assert [t.get_text() for t in acc.get_legend().get_texts()] == ["訓練", "検証"]
+    assert fig.axes[1].get_title() == "損失"
+    assert grad.axes[0].get_ylabel() == "勾配のノルム"
+    # Outside the block, and by default, English.
+    assert viz.current_language() == "en"
+    assert viz.plot_history(history).axes[0].get_xlabel() == "epoch"
+    assert viz.label("accuracy", "正解率") == "accuracy"
+    with pytest.raises(ValueError, match="'en' or 'ja'"):
+        with viz.language("fr"):
+            pass

@@ -12,7 +12,7 @@ of it, which plays the part of the lab report's contest data (rotated, noisy, th
 import numpy as np
 
 from .base import (Report, accuracy, load_data, plot_curve_grid, register, rng,
-                   train_classifier)
+                   train_classifier, train_test_curves, tr)
 
 N_TRAIN = 1000
 RUNS = ("none", "affine", "affine + noise + thicken")
@@ -100,15 +100,16 @@ def run(out_dir, full=False, smoke=False, seed=0) -> Report:
     # Thicken fires on a quarter of the training images; the grid shows it firing.
     gt = _transforms(g, thicken_p=1.0)
     rows = {"original": originals}
-    for name, tr in gt.items():
-        rows[name] = tr(originals)
+    for name, transform in gt.items():
+        rows[name] = transform(originals)
     rows["all three"] = _pipeline(RUNS[-1], gt)(originals)
     changes = {k: float(np.abs(v - originals).mean()) for k, v in rows.items() if k != "original"}
     report.result("mean_abs_change", changes)
     grid = np.concatenate(list(rows.values()))
     report.figure("augmented_samples.png", viz.plot_image_grid(
         grid, ncols=GRID_IMAGES, normalize=None,
-        title="rows: original / RandomAffine / GaussianNoise / Thicken / all three"),
+        title=tr("rows: original / RandomAffine / GaussianNoise / Thicken / all three",
+                 "行: 元画像 / RandomAffine / GaussianNoise / Thicken / 3 つすべて")),
         f"{GRID_IMAGES} training images (top row) and, row by row, RandomAffine (rotate, "
         "shear, shift, zoom), multiplicative GaussianNoise, Thicken (3×3 dilation) and the "
         "three in a row, as the training loop draws them.")
@@ -139,15 +140,16 @@ def run(out_dir, full=False, smoke=False, seed=0) -> Report:
         dist_acc[name] = accuracy(net, x_dist, data.t_test)
         report.phase(name, runs[name].seconds)
 
-    panels = {n: {"training set": (r.steps, r.train_acc), "test set": (r.steps, r.test_acc)}
-              for n, r in runs.items()}
+    panels = {n: train_test_curves(r) for n, r in runs.items()}
     report.figure("accuracy.png", plot_curve_grid(
-        panels, ncols=3, title=f"SimpleConvNet on {len(data.x_train)} training images"),
+        panels, ncols=3, title=tr(f"SimpleConvNet on {len(data.x_train)} training images",
+                                  f"訓練データ {len(data.x_train)} 枚の SimpleConvNet")),
         "Accuracy on the (un-augmented) training images and on the test set, without "
         "augmentation, with the affine map, and with all three augmentations.")
     report.figure("distorted_test.png", viz.plot_image_grid(
         np.concatenate([data.x_test[:GRID_IMAGES], x_dist[:GRID_IMAGES]]), ncols=GRID_IMAGES,
-        normalize=None, title="test images (top) and their distorted copies (bottom)"),
+        normalize=None, title=tr("test images (top) and their distorted copies (bottom)",
+                                 "テスト画像 (上) と変形したコピー (下)")),
         "The first test images and the distorted copy of the test set (the three "
         "augmentations applied once, like the lab report's rotated, noisy and thick contest "
         "images).")

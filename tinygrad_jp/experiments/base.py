@@ -67,13 +67,15 @@ from pathlib import Path
 import numpy as np
 
 from .._io import atomic_write_text
+from ..viz.plots import label as tr
+from ..viz.plots import language
 # The output folder: rerunning replaces the previous run (see run_folder.py).
 from .run_folder import OutputExistsError, RunFolder, RunLockedError, prepare_out_dir
 
 __all__ = ["Experiment", "Report", "Effect", "register", "get", "names", "registry",
            "run_experiment", "prepare_out_dir", "OutputExistsError", "RunLockedError", "Data",
            "load_data", "train_classifier", "TrainResult", "Progress", "accuracy", "rng",
-           "plot_curve_grid",
+           "plot_curve_grid", "train_test_curves", "tr",
            "set_threads_note", "check_report"]
 
 _REGISTRY: dict[str, "Experiment"] = {}
@@ -375,7 +377,7 @@ class Report:
 
 # ------------------------------------------------------------------------------ running
 def run_experiment(name, out_dir=None, full=False, smoke=False, seed=0, force=False,
-                   command=None, **options) -> Report:
+                   command=None, lang="en", **options) -> Report:
     """Run the experiment ``name`` and write its report; returns the :class:`Report`.
 
     ``out_dir`` defaults to ``runs/<name>``. A previous run of the same experiment there
@@ -383,8 +385,8 @@ def run_experiment(name, out_dir=None, full=False, smoke=False, seed=0, force=Fa
     notes what it replaced, and ``report.replaced`` says it too). A folder holding
     anything else is refused (:class:`OutputExistsError`) unless ``force``; a folder
     another run is writing into right now raises :class:`RunLockedError`. ``command``
-    is how the report names the command that made it. Unknown ``options`` raise
-    TypeError.
+    is how the report names the command that made it; ``lang="ja"`` labels the figures
+    in Japanese (the report's text stays English). Unknown ``options`` raise TypeError.
     """
     exp = get(name)
     unknown = set(options) - set(exp.options)
@@ -405,8 +407,9 @@ def run_experiment(name, out_dir=None, full=False, smoke=False, seed=0, force=Fa
         tg.manual_seed(int(seed))
         np.random.seed(int(seed) % 2 ** 32)
         start = time.perf_counter()
-        report = exp.run(folder.path, full=bool(full), smoke=bool(smoke), seed=int(seed),
-                         **kwargs)
+        with language(lang):
+            report = exp.run(folder.path, full=bool(full), smoke=bool(smoke),
+                             seed=int(seed), **kwargs)
         if not isinstance(report, Report):
             raise TypeError(f"experiment {name}: run() must return a Report, got "
                             f"{type(report).__name__}")
@@ -698,7 +701,14 @@ def _train_loop(model, optimizer, data, iters, batch_size, eval_every, g, n, x_e
 
 
 # ------------------------------------------------------------------------------- plots
-def plot_curve_grid(panels, ncols=3, ylabel="accuracy", xlabel="iteration", ylim=(0, 1),
+def train_test_curves(result):
+    """``{training set: (steps, acc), test set: (steps, acc)}`` of a :class:`TrainResult`,
+    labelled in the figures' language (one panel of :func:`plot_curve_grid`)."""
+    return {tr("training set", "訓練データ"): (result.steps, result.train_acc),
+            tr("test set", "テストデータ"): (result.steps, result.test_acc)}
+
+
+def plot_curve_grid(panels, ncols=3, ylabel=None, xlabel=None, ylim=(0, 1),
                     title=None, path=None, legend_loc="outside lower center"):
     """A grid of small plots, one per run, each with several curves.
 
@@ -706,8 +716,11 @@ def plot_curve_grid(panels, ncols=3, ylabel="accuracy", xlabel="iteration", ylim
     share a colour across panels (the curriculum's "training set" / "test set" figures,
     many runs at once). One legend for the whole figure, outside the panels
     (``legend_loc``, a figure-legend location), so it hides no curve. Returns the
-    Figure; saved with ``path``.
+    Figure; saved with ``path``. The axes are "accuracy" over "iteration" unless
+    ``ylabel`` / ``xlabel`` say otherwise.
     """
+    ylabel = tr("accuracy", "正解率") if ylabel is None else ylabel
+    xlabel = tr("iteration", "イテレーション") if xlabel is None else xlabel
     import math
 
     from ..viz.plots import _figure, _integer_ticks, _save

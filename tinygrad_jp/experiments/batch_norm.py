@@ -7,7 +7,7 @@ Five hidden layers of 100 ReLU units, 1,000 training images, SGD lr 0.01, batch 
 """
 import numpy as np
 
-from .base import Report, load_data, plot_curve_grid, register, train_classifier
+from .base import Report, load_data, plot_curve_grid, register, tr, train_classifier
 
 
 def _settings(full, smoke):
@@ -62,16 +62,20 @@ def run(out_dir, full=False, smoke=False, seed=0) -> Report:
     panels = {}
     for scale in cfg["scales"]:
         s = float(scale)
-        diverged = [label for label, bn in (("batch norm", True), ("normal", False))
+        diverged = [label for label, bn in ((tr("batch norm", "バッチ正規化"), True),
+                                            (tr("normal", "なし"), False))
                     if results[(s, bn)].diverged]
-        title = f"W scale {s:.3g}" + (f" ({', '.join(diverged)}: diverged)" if diverged
-                                      else "")
+        title = tr("W scale", "重みのスケール") + f" {s:.3g}" + (
+            f" ({', '.join(diverged)}: {tr('diverged', '発散')})" if diverged else "")
         panels[title] = {
             label: ([k / per_epoch for k in results[(s, bn)].steps], results[(s, bn)].train_acc)
-            for label, bn in (("batch norm", True), ("normal (no batch norm)", False))}
+            for label, bn in ((tr("batch norm", "バッチ正規化あり"), True),
+                              (tr("normal (no batch norm)", "バッチ正規化なし"), False))}
     report.figure("train_accuracy_by_scale.png", plot_curve_grid(
-        panels, ncols=4, xlabel="epoch", ylabel="train accuracy",
-        title="training accuracy with and without batch norm, per initial weight scale"),
+        panels, ncols=4, xlabel=tr("epoch", "エポック"),
+        ylabel=tr("train accuracy", "訓練データの正解率"),
+        title=tr("training accuracy with and without batch norm, per initial weight scale",
+                 "バッチ正規化の有無による訓練データの正解率 (重みの初期値のスケールごと)")),
         "Training-set accuracy per epoch, with batch norm (blue) and without (orange), one "
         "panel per initial weight scale (the book's figure).")
     report.figure("final_accuracy_vs_scale.png", _plot_final(results, cfg["scales"]),
@@ -135,20 +139,23 @@ def _first_reaching(r, level, per_epoch):
 
 def _plot_final(results, scales):
     from ..viz.plots import _figure
-    fig = _figure((6.4, 4.0))
+    fig = _figure((7.6, 4.0))
     ax = fig.add_subplot(1, 1, 1)
     s = np.asarray(scales, dtype=float)
     for bn, colour in ((True, "tab:blue"), (False, "tab:orange")):
-        label = "batch norm" if bn else "normal"
+        label = tr("batch norm", "バッチ正規化あり") if bn else tr("normal", "なし")
         ax.plot(s, [results[(float(x), bn)].final_train_acc for x in s], "o-", color=colour,
-                label=f"{label}, train")
+                label=f"{label}, {tr('train', '訓練')}")
         ax.plot(s, [results[(float(x), bn)].final_test_acc for x in s], "s--", color=colour,
-                label=f"{label}, test", alpha=0.7)
+                label=f"{label}, {tr('test', 'テスト')}", alpha=0.7)
     ax.set_xscale("log")
-    ax.set_xlabel("initial weight scale (std of N(0, std²))")
-    ax.set_ylabel("final accuracy")
+    ax.set_xlabel(tr("initial weight scale (std of N(0, std²))",
+                     "重みの初期値のスケール (N(0, std²) の std)"))
+    ax.set_ylabel(tr("final accuracy", "最終的な正解率"))
     ax.set_ylim(0, 1)
     ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize="small")
-    ax.set_title("final accuracy against the initial weight scale")
+    ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.02, 1.0),
+              borderaxespad=0.0)               # beside the plot: it hides no point
+    ax.set_title(tr("final accuracy against the initial weight scale",
+                    "重みの初期値のスケールと最終的な正解率"))
     return fig

@@ -12,7 +12,7 @@ import time
 import numpy as np
 
 from .base import (Report, load_data, plot_curve_grid, register, set_threads_note,
-                   train_classifier)
+                   train_classifier, train_test_curves, tr)
 
 COURSE_ITERS = 1000          # the curriculum's iters_num for both networks
 COURSE_MINUTES = 20          # DAY2 レポート: "DeepConvNet の実行には 20 分ほどかかった"
@@ -121,11 +121,11 @@ def run(out_dir, full=False, smoke=False, seed=0) -> Report:
         report.phase(name, r.seconds)
         filters_after[name] = net.conv1.weight.data.copy()
 
-    panels = {f"{n} ({params[n]:,} parameters)": {"training set": (r.steps, r.train_acc),
-                                                  "test set": (r.steps, r.test_acc)}
-              for n, r in runs.items()}
+    panels = {f"{n} ({params[n]:,} " + tr("parameters", "パラメータ") + ")":
+              train_test_curves(r) for n, r in runs.items()}
     report.figure("accuracy.png", plot_curve_grid(
-        panels, ncols=2, title=f"accuracy during training (Adam, batch {cfg['batch']})"),
+        panels, ncols=2, title=tr("accuracy during training", "学習中の正解率")
+        + f" (Adam, batch {cfg['batch']})"),
         "Accuracy on the training set and the test set during training.")
     for name in NETS:
         before, after = filters_before[name], filters_after[name]
@@ -133,8 +133,10 @@ def run(out_dir, full=False, smoke=False, seed=0) -> Report:
         rows = before.shape[0] // ncols
         report.figure(f"filters_{name.lower()}.png", viz.plot_filters(
             np.concatenate([before, after]), ncols=ncols,
-            title=f"{name} conv1: before training (top {rows} rows), after {cfg['iters']} "
-                  f"iterations (bottom {rows} rows)"),
+            title=f"{name} conv1: " + tr(
+                f"before training (top {rows} rows), after {cfg['iters']} iterations "
+                f"(bottom {rows} rows)",
+                f"学習前 (上 {rows} 行) と {cfg['iters']} イテレーション後 (下 {rows} 行)")),
             f"{name}: the first layer's {before.shape[0]} filters ({before.shape[2]}×"
             f"{before.shape[3]}) at initialisation (top) and after training (bottom), each "
             "scaled to its own range.")

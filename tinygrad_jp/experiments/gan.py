@@ -16,7 +16,7 @@ import time
 
 import numpy as np
 
-from .base import Progress, Report, load_data, register, rng, train_classifier
+from .base import Progress, Report, load_data, register, rng, tr, train_classifier
 
 NZ = 100
 LR_D, LR_G = 3e-4, 1e-4          # the lab report's learning rates
@@ -249,8 +249,9 @@ def run(out_dir, full=False, smoke=False, seed=0, conditional=False) -> Report:
         prog = np.concatenate([snaps[s][:cols] for s in steps])
     report.figure("samples_progress.png", viz.plot_image_grid(
         prog, ncols=cols, normalize=None,
-        title="the same noise after " + ", ".join(str(s) for s in steps) + " iterations"
-              + (" (columns: classes 0–9)" if conditional else "")),
+        title=tr("the same noise after " + ", ".join(str(s) for s in steps) + " iterations",
+                 "同じノイズから " + ", ".join(str(s) for s in steps) + " イテレーション後")
+              + (tr(" (columns: classes 0–9)", " (列: クラス 0〜9)") if conditional else "")),
         "Samples from one fixed noise, one row per snapshot (top: the untrained generator), "
         "as in the lab report's figures 10–13" + (", each column asking for one class." if
                                            conditional else "."))
@@ -260,12 +261,14 @@ def run(out_dir, full=False, smoke=False, seed=0, conditional=False) -> Report:
         names = ", ".join(f"{c} {n}" for c, n in enumerate(data.class_names))
         report.figure("samples_final.png", viz.plot_image_grid(
             final, ncols=FIXED_COLS, normalize=None,
-            title=f"after {last} iterations: row c asks for class c"),
+            title=tr(f"after {last} iterations: row c asks for class c",
+                     f"{last} イテレーション後: c 行目はクラス c を指定")),
             f"After {last} iterations: one row per class ({names}); the same noise down "
             "each column.")
     else:
         report.figure("samples_final.png", viz.plot_image_grid(
-            final, ncols=FIXED_COLS, normalize=None, title=f"after {last} iterations"),
+            final, ncols=FIXED_COLS, normalize=None,
+            title=tr(f"after {last} iterations", f"{last} イテレーション後")),
             f"{len(final)} samples of the fixed noise after {last} iterations.")
 
     # -- numbers
@@ -345,28 +348,32 @@ def run(out_dir, full=False, smoke=False, seed=0, conditional=False) -> Report:
 
 
 def _plot_losses(loss_d, loss_g, d_real, d_fake):
-    from ..viz.plots import _figure
-    fig = _figure((8.0, 5.6))
+    from ..viz.plots import _figure, _integer_ticks
+    fig = _figure((9.6, 5.6))
     n = len(loss_d)
     x = np.arange(1, n + 1)
     k = max(1, n // 30)
     ax = fig.add_subplot(2, 1, 1)
-    for y, label, c in ((loss_d, "D loss", "tab:blue"), (loss_g, "G loss", "tab:orange")):
+    for y, label, c in ((loss_d, tr("D loss", "D の損失"), "tab:blue"),
+                        (loss_g, tr("G loss", "G の損失"), "tab:orange")):
         ax.plot(x, y, color=c, alpha=0.3, linewidth=0.7)
         ax.plot(x, _moving_average(y, k), color=c, linewidth=1.8, label=label)
-    ax.set_ylabel("BCE loss")
-    ax.set_title("losses per iteration")
+    ax.set_ylabel(tr("BCE loss", "BCE 損失"))
+    ax.set_title(tr("losses per iteration", "イテレーションごとの損失"))
     ax.grid(True, alpha=0.3)
-    ax.legend(loc="upper right", fontsize="small")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0,
+              fontsize="small")                # beside the plot: it hides no curve
     ax2 = fig.add_subplot(2, 1, 2, sharex=ax)
-    for y, label, c in ((d_real, "D(x), real images", "tab:green"),
-                        (d_fake, "D(G(z)), generated", "tab:red")):
+    for y, label, c in ((d_real, tr("D(x), real images", "D(x), 本物の画像"), "tab:green"),
+                        (d_fake, tr("D(G(z)), generated", "D(G(z)), 生成画像"), "tab:red")):
         ax2.plot(x, y, color=c, alpha=0.3, linewidth=0.7)
         ax2.plot(x, _moving_average(y, k), color=c, linewidth=1.8, label=label)
     ax2.axhline(REAL_LABEL, color="gray", linestyle=":", linewidth=1)
     ax2.set_ylim(0, 1)
-    ax2.set_xlabel("iteration")
-    ax2.set_ylabel("mean D output")
+    _integer_ticks(ax2, n)
+    ax2.set_xlabel(tr("iteration", "イテレーション"))
+    ax2.set_ylabel(tr("mean D output", "D の出力の平均"))
     ax2.grid(True, alpha=0.3)
-    ax2.legend(loc="upper right", fontsize="small")
+    ax2.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0,
+               fontsize="small")
     return fig

@@ -8,7 +8,8 @@ other learning rates are ours (listed in the report).
 """
 import numpy as np
 
-from .base import Report, load_data, plot_curve_grid, register, train_classifier
+from .base import (Report, load_data, plot_curve_grid, register, train_classifier,
+                   train_test_curves, tr)
 
 CONDITIONS = {
     "sigmoid-gauss-batch_FALSE": ("sigmoid", 0.01, False),
@@ -88,18 +89,19 @@ def run(out_dir, full=False, smoke=False, seed=0) -> Report:
     for cond in CONDITIONS:
         for name in opts:
             r = runs[(cond, name)]
-            panels[f"{name}, {cond}"] = {"training set": (r.steps, r.train_acc),
-                                         "test set": (r.steps, r.test_acc)}
-    report.figure("accuracy.png", plot_curve_grid(panels, ncols=len(opts),
-                                                  title="accuracy during training (rows: "
-                                                        "conditions; columns: optimizers)"),
+            panels[f"{name}, {cond}"] = train_test_curves(r)
+    report.figure("accuracy.png", plot_curve_grid(
+        panels, ncols=len(opts),
+        title=tr("accuracy during training (rows: conditions; columns: optimizers)",
+                 "学習中の正解率 (行: 条件、列: 最適化手法)")),
                   "Training-set and test-set accuracy of every optimizer under each condition "
                   "(the DAY2 report's figures).")
     compare = {cond: {name: (runs[(cond, name)].steps, runs[(cond, name)].test_acc)
                       for name in opts} for cond in CONDITIONS}
     report.figure("test_accuracy_by_condition.png", plot_curve_grid(
-        compare, ncols=3, ylabel="test accuracy", title="test accuracy: the optimizers "
-                                                        "side by side"),
+        compare, ncols=3, ylabel=tr("test accuracy", "テストデータの正解率"),
+        title=tr("test accuracy: the optimizers side by side",
+                 "テストデータの正解率: 最適化手法の比較")),
         "Test accuracy of the six optimizers, one panel per condition.")
 
     rows = []
@@ -122,8 +124,9 @@ def run(out_dir, full=False, smoke=False, seed=0) -> Report:
     report.setting("2-D paths", "30 steps from (-7, 2) on x²/20 + y²: " + "; ".join(
         f"{n} optim.{c.__name__}({_kwargs_text(k)})" for n, (c, k) in popts.items())
         + " (Adam with the textbook's per-step eps, see optim.curriculum)")
-    report.figure("paths.png", viz.plot_optimizer_paths(paths, ncols=3, title="30 steps on "
-                                                        "f(x, y) = x²/20 + y² from (-7, 2)"),
+    report.figure("paths.png", viz.plot_optimizer_paths(
+        paths, ncols=3, title=tr("30 steps on f(x, y) = x²/20 + y² from (-7, 2)",
+                                 "f(x, y) = x²/20 + y² を (-7, 2) から 30 ステップ")),
                   "Paths of the update rules on x²/20 + y² (the textbook's comparison).")
     prow = []
     flips = {}

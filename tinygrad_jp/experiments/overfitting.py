@@ -9,7 +9,8 @@ report compares the final train-test gap of every run with the unregularised one
 """
 import numpy as np
 
-from .base import Report, load_data, plot_curve_grid, register, train_classifier
+from .base import (Report, load_data, plot_curve_grid, register, train_classifier,
+                   train_test_curves, tr)
 
 N_TRAIN = 300
 HIDDEN = [100] * 6
@@ -122,11 +123,12 @@ def run(out_dir, full=False, smoke=False, seed=0) -> Report:
             report.phase(key, runs[key].seconds)
 
     # -- figures
-    panels = {f"{k}": {"training set": (r.steps, r.train_acc), "test set": (r.steps, r.test_acc)}
-              for k, r in runs.items()}
+    panels = {f"{k}": train_test_curves(r) for k, r in runs.items()}
     report.figure("accuracy.png", plot_curve_grid(
-        panels, ncols=len(METHODS), title="accuracy on 300 training images vs the test set "
-                                          "(rows: optimizer; columns: regularisation)"),
+        panels, ncols=len(METHODS),
+        title=tr("accuracy on 300 training images vs the test set (rows: optimizer; "
+                 "columns: regularisation)",
+                 "300 枚の訓練データとテストデータの正解率 (行: 最適化手法、列: 正則化)")),
         "Accuracy on the 300 training images and on the test set during training, one "
         "panel per run (top row SGD, bottom row Adam).")
     gaps = {k: _gap(r) for k, r in runs.items()}
@@ -213,12 +215,13 @@ def _plot_gaps(runs, gaps):
     for j, opt_name in enumerate(opts):
         ax = fig.add_subplot(1, len(opts), j + 1)
         x = np.arange(len(METHODS))
-        tr = [_end(runs[f"{opt_name} / {m}"].train_acc) for m in METHODS]
-        te = [_end(runs[f"{opt_name} / {m}"].test_acc) for m in METHODS]
-        ax.bar(x - 0.2, tr, 0.4, label="training set", color="tab:blue")
-        ax.bar(x + 0.2, te, 0.4, label="test set", color="tab:orange")
+        train = [_end(runs[f"{opt_name} / {m}"].train_acc) for m in METHODS]
+        test = [_end(runs[f"{opt_name} / {m}"].test_acc) for m in METHODS]
+        ax.bar(x - 0.2, train, 0.4, label=tr("training set", "訓練データ"), color="tab:blue")
+        ax.bar(x + 0.2, test, 0.4, label=tr("test set", "テストデータ"), color="tab:orange")
         for i, m in enumerate(METHODS):
-            ax.text(i, max(tr[i], te[i]) + 0.02, f"gap\n{gaps[f'{opt_name} / {m}']:.2f}",
+            gap = gaps[f"{opt_name} / {m}"]
+            ax.text(i, max(train[i], test[i]) + 0.02, tr(f"gap\n{gap:.2f}", f"差 {gap:.2f}"),
                     ha="center", va="bottom", fontsize=7)
         ax.set_xticks(x)
         ax.set_xticklabels(METHODS, fontsize=8)
@@ -227,7 +230,9 @@ def _plot_gaps(runs, gaps):
         ax.set_title(opt_name)
         ax.grid(True, axis="y", alpha=0.3)
         if j == 0:
-            ax.set_ylabel("final accuracy")
-            ax.legend(loc="upper right", fontsize="small")
-    fig.suptitle("final accuracy and train − test gap")
+            ax.set_ylabel(tr("final accuracy", "最終的な正解率"))
+    # One legend for both panels, below them: above the bars sit the gap numbers.
+    fig.legend(*fig.axes[0].get_legend_handles_labels(), loc="outside lower center", ncol=2,
+               fontsize="small")
+    fig.suptitle(tr("final accuracy and train − test gap", "最終的な正解率と訓練 − テストの差"))
     return fig

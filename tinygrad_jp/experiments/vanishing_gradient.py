@@ -8,7 +8,8 @@ weights does not learn, while Xavier / He initial weights (and ReLU) fix it.
 """
 import numpy as np
 
-from .base import Report, load_data, plot_curve_grid, register, train_classifier
+from .base import (Report, load_data, plot_curve_grid, register, train_classifier,
+                   train_test_curves, tr)
 
 DEPTHS = {"shallow": [40, 20], "deep": [160, 80, 40, 20]}
 ACTIVATIONS = ("sigmoid", "relu")
@@ -72,18 +73,19 @@ def run(out_dir, full=False, smoke=False, seed=0) -> Report:
         for act in ACTIVATIONS:
             for init_name in INITS:
                 r = runs[f"{depth}-{act}-{init_name}"]
-                panels[f"{act} + {init_name}, {hidden}"] = {
-                    "training set": (r.steps, r.train_acc), "test set": (r.steps, r.test_acc)}
+                panels[f"{act} + {init_name}, {hidden}"] = train_test_curves(r)
     report.figure("accuracy.png", plot_curve_grid(
-        panels, ncols=3, title="accuracy during training (columns: initial weights; rows: "
-                               "activation and depth)"),
+        panels, ncols=3, title=tr("accuracy during training (columns: initial weights; rows: "
+                                  "activation and depth)",
+                                  "学習中の正解率 (列: 重みの初期値、行: 活性化関数と層の深さ)")),
         "Accuracy on the training set and the test set during training, one panel per "
         "network (as in the curriculum's figures).")
     for key in ("deep-sigmoid-gauss", "deep-relu-he"):
         act, init_name = key.split("-")[1:]
         report.figure(f"grad_norms_{key.replace('-', '_')}.png", viz.plot_grad_norms(
-            runs[key].grad_norms, steps=runs[key].steps, xlabel="iteration",
-            title=f"{act} + {init_name}, [160, 80, 40, 20]: weight-gradient norm per layer"),
+            _layer_names(runs[key].grad_norms), steps=runs[key].steps,
+            title=f"{act} + {init_name}, [160, 80, 40, 20]: "
+                  + tr("weight-gradient norm per layer", "層ごとの重みの勾配のノルム")),
             f"Gradient norm of each layer's weights during training, deep net, {act} + "
             f"{init_name} (layer 1 is next to the input).")
     report.figure("grad_norm_by_layer.png", _plot_by_layer(runs),
@@ -146,6 +148,11 @@ def run(out_dir, full=False, smoke=False, seed=0) -> Report:
     return report
 
 
+def _layer_names(norms):
+    """``{"layer 1": ...}`` named in the figures' language (``"1 層目"``)."""
+    return {tr(k, k.replace("layer ", "") + " 層目"): v for k, v in norms.items()}
+
+
 def _plot_by_layer(runs):
     from ..viz.plots import _figure
     fig = _figure((7.4, 4.0))
@@ -158,12 +165,12 @@ def _plot_by_layer(runs):
             ax.plot(np.arange(1, len(first) + 1), first, linestyle=style, marker=marker,
                     label=f"{act} + {init_name}")
     ax.set_yscale("log")
-    ax.set_xlabel("layer (1 = next to the input)")
-    ax.set_ylabel("‖∇W‖ at the first measurement")
+    ax.set_xlabel(tr("layer (1 = next to the input)", "層 (1 が入力側)"))
+    ax.set_ylabel(tr("‖∇W‖ at the first measurement", "最初の測定での ‖∇W‖"))
     ax.set_xticks(range(1, len(DEPTHS["deep"]) + 2))
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.02, 1.0),
               borderaxespad=0.0)               # beside the plot: it hides no line
-    ax.set_title("[160, 80, 40, 20]: gradient norm by layer")
+    ax.set_title("[160, 80, 40, 20]: " + tr("gradient norm by layer", "層ごとの勾配のノルム"))
     return fig
 

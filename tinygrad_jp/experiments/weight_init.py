@@ -9,7 +9,7 @@ The histograms need no training: 1,000 random inputs of 100 features go through
 """
 import numpy as np
 
-from .base import Report, load_data, register, rng, train_classifier
+from .base import Report, load_data, register, rng, tr, train_classifier
 
 INITS = {"std 1": 1.0, "std 0.01": 0.01, "Xavier": "xavier", "He": "he"}
 ACTIVATIONS = ("sigmoid", "tanh", "relu")
@@ -123,8 +123,9 @@ def run(out_dir, full=False, smoke=False, seed=0) -> Report:
                              for k in ("zero", "Xavier")])
     report.figure("zero_init_units.png", viz.plot_image_grid(
         images, ncols=8, normalize="per_image",
-        title="incoming weights of hidden units 1–8 after training: zero init (top) vs "
-              "Xavier (bottom)"),
+        title=tr("incoming weights of hidden units 1–8 after training: zero init (top) vs "
+                 "Xavier (bottom)",
+                 "学習後の隠れユニット 1〜8 への重み: 初期値 0 (上) と Xavier (下)")),
         "The first-layer weights of eight hidden units after training, as 28×28 images: "
         "with zero initial weights they are all the same picture.")
     report.effect("With every initial weight 0, every hidden unit gets the same update, so the "
@@ -172,9 +173,11 @@ def _hist_grid(act, acts):
                     va="top", fontsize=8,
                     bbox=dict(facecolor="white", alpha=0.8, edgecolor="none", pad=1))
             if r == 0:
-                ax.set_title(f"layer {c + 1}", fontsize=9)
+                ax.set_title(tr(f"layer {c + 1}", f"{c + 1} 層目"), fontsize=9)
             if c == 0:
                 ax.set_ylabel(init_name)
-    extra = " (non-zero outputs; range set by layer 1)" if act == "relu" else ""
-    fig.suptitle(f"{act}: activations of five layers of 100 units{extra}")
+    extra = tr(" (non-zero outputs; range set by layer 1)",
+               " (0 でない出力、範囲は 1 層目に合わせる)") if act == "relu" else ""
+    fig.suptitle(f"{act}: " + tr("activations of five layers of 100 units",
+                                 "100 ユニット × 5 層の活性化の分布") + extra)
     return fig

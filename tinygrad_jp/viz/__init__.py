@@ -9,7 +9,8 @@ _GRAPH_NAMES = ("draw_graph", "save", "draw_model", "trace", "record_modules", "
                 "ComputationGraph", "GraphvizNotFoundError")
 _FONT_NAMES = ("use_japanese_font", "japanese_font_path")
 _PLOT_NAMES = ("plot_history", "plot_activation_histograms", "plot_grad_norms",
-               "plot_optimizer_paths", "plot_image_grid", "plot_filters")
+               "plot_optimizer_paths", "plot_image_grid", "plot_filters", "language",
+               "current_language", "label")
 
 
 def __getattr__(name):

@@ -7,6 +7,8 @@ Figure is returned (Jupyter displays it) and, with ``path=``, saved as PNG, SVG 
 (chosen by the suffix; written to a temporary file and renamed, so an interrupted save
 leaves no half file).
 """
+import contextlib
+import contextvars
 import math
 import numbers
 import os
@@ -17,7 +19,47 @@ import numpy as np
 from .fonts import apply_fallback
 
 __all__ = ["plot_history", "plot_activation_histograms", "plot_grad_norms",
-           "plot_optimizer_paths", "plot_image_grid", "plot_filters"]
+           "plot_optimizer_paths", "plot_image_grid", "plot_filters", "language",
+           "current_language", "label"]
+
+# The words our figures print by themselves, in Japanese (course terms: 正解率, 損失).
+_JA = {"epoch": "エポック", "accuracy": "正解率", "loss": "損失", "acc": "正解率",
+       "iteration": "イテレーション", "gradient norm": "勾配のノルム",
+       "gradient norm per layer": "層ごとの勾配のノルム", "train": "訓練", "val": "検証",
+       "test": "テスト"}
+_LANGUAGE = contextvars.ContextVar("tinygrad_jp_figure_language", default="en")
+
+
+@contextlib.contextmanager
+def language(lang):
+    """Figures made inside the block label themselves in ``lang`` (``"en"`` or ``"ja"``):
+    axis names, legends and titles that our functions choose (your own titles are
+    yours). Scoped to the block (and to the thread or task), never process-wide.
+
+    >>> with viz.language("ja"):                                 # doctest: +SKIP
+    ...     viz.plot_history(history)             # エポック, 正解率, 損失, 訓練 / テスト
+    """
+    if lang not in ("en", "ja"):
+        raise ValueError(f"language: 'en' or 'ja', got {lang!r}")
+    token = _LANGUAGE.set(lang)
+    try:
+        yield lang
+    finally:
+        _LANGUAGE.reset(token)
+
+
+def current_language():
+    """The language figures are labelled in now (``"en"`` unless inside :func:`language`)."""
+    return _LANGUAGE.get()
+
+
+def label(en, ja):
+    """``ja`` inside ``language("ja")``, else ``en``: for figure text you write yourself."""
+    return ja if _LANGUAGE.get() == "ja" else en
+
+
+def _word(en):
+    return label(en, _JA.get(en, en))
 
 _FORMATS = {".png": "png", ".svg": "svg", ".pdf": "pdf"}
 
@@ -107,9 +149,10 @@ def plot_history(history, metrics=("acc", "loss"), title=None, path=None):
             y = np.asarray(hist[k], dtype=np.float64)
             train = _series_label(k, metric) == "train"
             ax.plot(np.arange(1, len(y) + 1), y, marker="o" if train else "s", markersize=3,
-                    linestyle="-" if train else "--", label=_series_label(k, metric))
-        name = "accuracy" if metric == "acc" else metric
-        ax.set_xlabel("epoch")
+                    linestyle="-" if train else "--",
+                    label=_word(_series_label(k, metric)))
+        name = _word("accuracy" if metric == "acc" else metric)
+        ax.set_xlabel(_word("epoch"))
         _integer_ticks(ax, len(y))
         ax.set_ylabel(name)
         values = np.concatenate([np.asarray(hist[k], dtype=np.float64) for k in keys])
@@ -154,7 +197,7 @@ def plot_activation_histograms(activations, bins=30, range=None, title=None, pat
     return _save(fig, path)
 
 
-def plot_grad_norms(norms, log=True, xlabel="iteration", title=None, path=None, steps=None):
+def plot_grad_norms(norms, log=True, xlabel=None, title=None, path=None, steps=None):
     """Per-layer gradient norms over training, one line per layer, log y by default.
 
     ``norms`` maps layer names to sequences of norms (one per iteration or epoch).
@@ -179,12 +222,12 @@ def plot_grad_norms(norms, log=True, xlabel="iteration", title=None, path=None, 
     if log:
         ax.set_yscale("log")
     _integer_ticks(ax, longest)
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel("gradient norm")
+    ax.set_xlabel(xlabel if xlabel is not None else _word("iteration"))
+    ax.set_ylabel(_word("gradient norm"))
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.02, 1.0),
               borderaxespad=0.0)
-    ax.set_title(title or "gradient norm per layer")
+    ax.set_title(title or _word("gradient norm per layer"))
     return _save(fig, path)
 
 

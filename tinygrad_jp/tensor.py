@@ -762,7 +762,7 @@ class Tensor:
         return self.split(-(-n // chunks), dim)
 
     def __getitem__(self, index):
-        index = _normalise_index(index)
+        index = _normalise_index(index, self.data.ndim)
         try:
             return _shape.Index.apply(self, index=index)
         except IndexError as e:
@@ -774,7 +774,7 @@ class Tensor:
         if self.requires_grad and _mode.enabled:
             raise RuntimeError("setitem: a leaf Variable that requires grad is being used in "
                                "an in-place operation; wrap it in `with tg.no_grad():`")
-        self.data[_normalise_index(index)] = _data(value)
+        _shape.put(self.data, _normalise_index(index, self.data.ndim), _data(value))
 
     # In-place updates for optimizers and init (under no_grad).
     def copy_(self, src):
@@ -919,10 +919,13 @@ def _arg_extreme(t, fn, dim, keepdim, op):
     return Tensor._wrap(np.asarray(out, dtype=np.int64))
 
 
-def _normalise_index(index):
-    """Tensors inside an index become arrays; lists become integer arrays."""
+def _normalise_index(index, ndim):
+    """Tensors inside an index become arrays, lists become integer arrays, and a tuple
+    that mixes integers with advanced indices is split so NumPy gives PyTorch's order."""
     if isinstance(index, tuple):
-        return tuple(_normalise_index_item(i) for i in index)
+        if _shape.PLAIN_INDEX_TYPES.issuperset(map(type, index)):
+            return index            # the hot path (x[:, 1], x[..., 0]): nothing to convert
+        return _shape.torch_index(tuple([_normalise_index_item(i) for i in index]), ndim)
     return _normalise_index_item(index)
 
 
@@ -930,7 +933,9 @@ def _normalise_index_item(i):
     if isinstance(i, Tensor):
         i = i.data
     if isinstance(i, list):
-        i = np.asarray([x.data if isinstance(x, Tensor) else x for x in i])
+        # [] would be a float array; as an index it selects nothing
+        i = np.asarray([x.data if isinstance(x, Tensor) else x for x in i]) if i else \
+            np.zeros(0, dtype=np.int64)
     if isinstance(i, np.ndarray) and i.dtype.kind == "f":
         raise IndexError(f"tensors used as indices must be long or bool, got {i.dtype}")
     return i

@@ -679,7 +679,7 @@ class Tensor:
         return self.reshape(self.shape[:d] + (1,) + self.shape[d:])
 
     def permute(self, *dims):
-        dims = _shape_arg(dims)
+        dims = _shape_arg(dims, "permute", "dims")
         if sorted(_dim(d, self.ndim, "permute") for d in dims) != list(range(self.ndim)):
             raise RuntimeError(f"permute: dims {tuple(dims)} are not a permutation of the "
                                f"{self.ndim} dims of a tensor of shape {self.shape}")
@@ -700,7 +700,7 @@ class Tensor:
         return self.T
 
     def expand(self, *shape):
-        shape = _shape_arg(shape)
+        shape = _shape_arg(shape, "expand", "size")
         if len(shape) < self.ndim:
             raise RuntimeError(f"expand: the number of sizes {len(shape)} must be at least "
                                f"the number of dims {self.ndim} (shape {self.shape})")
@@ -713,7 +713,7 @@ class Tensor:
         return self.expand(other.shape)
 
     def broadcast_to(self, shape, op="broadcast_to"):
-        shape = _shape_arg((shape,))
+        shape = _shape_arg((shape,), op, "size")
         if shape == self.shape:
             return self
         try:
@@ -737,7 +737,7 @@ class Tensor:
         return _shape.SumTo.apply(self, shape=shape)
 
     def repeat(self, *sizes):
-        sizes = _shape_arg(sizes)
+        sizes = _shape_arg(sizes, "repeat", "repeats")
         t = self.reshape((1,) * (len(sizes) - self.ndim) + self.shape)
         expanded = []
         for s, r in zip(t.shape, sizes, strict=True):
@@ -864,16 +864,41 @@ def _check_broadcast(op, a, b):
                            "must match or be 1 in every trailing dimension)") from None
 
 
-def _shape_arg(shape):
-    """Accept ``reshape(2, 3)``, ``reshape((2, 3))`` and ``reshape([2, 3])``."""
-    if len(shape) == 1 and isinstance(shape[0], (tuple, list, np.ndarray)):
-        shape = shape[0]
-    if len(shape) == 1 and hasattr(shape[0], "__iter__") and not isinstance(shape[0], Tensor):
+def _shape_arg(shape, op="reshape", arg="shape"):
+    """Accept ``f(2, 3)``, ``f((2, 3))`` and ``f([2, 3])``. Every size must be an int (or
+    a NumPy integer, or a 0-d int tensor): like PyTorch, ``'3'`` or ``2.5`` is a
+    TypeError naming ``op`` and ``arg``, never silently turned into 3 or 2."""
+    if len(shape) == 1 and type(shape[0]) is not int and _is_sequence(shape[0]):
         shape = tuple(shape[0])
-    try:
-        return tuple(int(s) for s in shape)
-    except (TypeError, ValueError):
-        raise TypeError(f"shape must be ints, got {shape!r}") from None
+    if _INT_ONLY.issuperset(map(type, shape)):
+        return tuple(shape)          # the usual case, checked without a loop in Python
+    return tuple([_size(s, k, op, arg) for k, s in enumerate(shape, 1)])
+
+
+_INT_ONLY = frozenset([int])
+
+
+def _is_sequence(value):
+    """A container of sizes: ``(2, 3)``, ``[2, 3]``, an array of ints; not a string or
+    a tensor, nor a 0-d array, which is one size."""
+    if isinstance(value, (tuple, list)):
+        return True
+    if isinstance(value, (str, bytes, Tensor)):
+        return False
+    if isinstance(value, np.ndarray):
+        return value.ndim > 0
+    return hasattr(value, "__iter__")
+
+
+def _size(value, position, op, arg):
+    """One size as a Python int."""
+    if isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)):
+        return int(value)
+    if isinstance(value, (Tensor, np.ndarray)) and value.ndim == 0 and value.dtype.kind in "iu":
+        return int(value.item())
+    raise TypeError(f"{op}: argument '{arg}' must be a tuple of ints, but got "
+                    f"{type(value).__name__} {value!r} at position {position} (sizes are "
+                    "whole numbers; convert with int() if that is what you mean)")
 
 
 def _resolve_reshape(old, new):

@@ -1,4 +1,5 @@
 """The Tensor: a NumPy array plus what autograd needs (requires_grad, grad, grad_fn)."""
+import math
 import numbers
 
 import numpy as np
@@ -639,8 +640,8 @@ class Tensor:
         except ValueError:
             raise RuntimeError(f"reshape: shape {tuple(shape)} is invalid for input of shape "
                                f"{self.shape} ({self.data.size} elements)") from None
-        if new_shape == self.data.shape:
-            return self
+        # Even a reshape to the same shape is a new tensor (a view), as in PyTorch: a
+        # hook or retain_grad() on the result must not land on the input.
         return _shape.Reshape.apply(self, shape=new_shape)
 
     def view(self, *shape):
@@ -659,6 +660,8 @@ class Tensor:
         e = _dim(end_dim, self.ndim, "flatten")
         if s > e:
             raise RuntimeError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
+        if s == e:
+            return self         # PyTorch returns the input itself here, not a view
         shape = self.shape[:s] + (int(np.prod(self.shape[s:e + 1])),) + self.shape[e + 1:]
         return self.reshape(shape)
 
@@ -679,13 +682,12 @@ class Tensor:
         return self.reshape(self.shape[:d] + (1,) + self.shape[d:])
 
     def permute(self, *dims):
-        dims = _shape_arg(dims, "permute", "dims")
-        if sorted(_dim(d, self.ndim, "permute") for d in dims) != list(range(self.ndim)):
-            raise RuntimeError(f"permute: dims {tuple(dims)} are not a permutation of the "
-                               f"{self.ndim} dims of a tensor of shape {self.shape}")
-        dims = tuple(_dim(d, self.ndim, "permute") for d in dims)
-        if dims == tuple(range(self.ndim)):
-            return self
+        given = _shape_arg(dims, "permute", "dims")
+        ndim = self.data.ndim
+        dims = tuple([_dim(d, ndim, "permute") for d in given])
+        if sorted(dims) != list(range(ndim)):
+            raise RuntimeError(f"permute: dims {given} are not a permutation of the "
+                               f"{ndim} dims of a tensor of shape {self.shape}")
         return _shape.Permute.apply(self, dims=dims)
 
     def transpose(self, dim0, dim1):
@@ -714,8 +716,6 @@ class Tensor:
 
     def broadcast_to(self, shape, op="broadcast_to"):
         shape = _shape_arg((shape,), op, "size")
-        if shape == self.shape:
-            return self
         try:
             np.broadcast_shapes(self.shape, shape)
             if np.broadcast_shapes(self.shape, shape) != shape:
@@ -902,15 +902,16 @@ def _size(value, position, op, arg):
 
 
 def _resolve_reshape(old, new):
-    size = int(np.prod(old))
+    # math.prod, not np.prod: exact, and a tenth of the cost on a few small ints
+    size = math.prod(old)
     if new.count(-1) > 1:
         raise ValueError
     if -1 in new:
-        known = int(np.prod([s for s in new if s != -1]))
+        known = math.prod([s for s in new if s != -1])
         if known == 0 or size % known:
             raise ValueError
         new = tuple(size // known if s == -1 else s for s in new)
-    if int(np.prod(new)) != size or any(s < 0 for s in new):
+    if math.prod(new) != size or any(s < 0 for s in new):
         raise ValueError
     return tuple(new)
 

@@ -864,6 +864,9 @@ def _check_broadcast(op, a, b):
                            "must match or be 1 in every trailing dimension)") from None
 
 
+_INT_ONLY = frozenset([int])
+
+
 def _shape_arg(shape, op="reshape", arg="shape"):
     """Accept ``f(2, 3)``, ``f((2, 3))`` and ``f([2, 3])``. Every size must be an int (or
     a NumPy integer, or a 0-d int tensor): like PyTorch, ``'3'`` or ``2.5`` is a
@@ -873,9 +876,6 @@ def _shape_arg(shape, op="reshape", arg="shape"):
     if _INT_ONLY.issuperset(map(type, shape)):
         return tuple(shape)          # the usual case, checked without a loop in Python
     return tuple([_size(s, k, op, arg) for k, s in enumerate(shape, 1)])
-
-
-_INT_ONLY = frozenset([int])
 
 
 def _is_sequence(value):

@@ -16,7 +16,7 @@ def _size(op, sizes):
     """The shape a factory is asked for, checked as PyTorch checks it: ints only (a
     TypeError naming the argument otherwise), none negative. Every factory calls this."""
     shape = _shape_arg(sizes, op, "size")
-    if any(s < 0 for s in shape):
+    if min(shape, default=0) < 0:
         raise RuntimeError(f"{op}: sizes must be non-negative, got {shape}")
     return shape
 

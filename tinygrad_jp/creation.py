@@ -1,5 +1,7 @@
 """Tensor creation functions (``tg.zeros``, ``tg.randn``, ...), all with ``dtype=`` and
 ``requires_grad=``; random ones draw from the generator that ``tg.manual_seed`` seeds."""
+import math
+
 import numpy as np
 
 from . import dtypes
@@ -10,42 +12,55 @@ __all__ = ["zeros", "ones", "empty", "full", "zeros_like", "ones_like", "full_li
            "linspace", "eye", "randn", "rand", "randint", "randn_like", "rand_like"]
 
 
-def _make(array, dtype, requires_grad, default=dtypes.DEFAULT_FLOAT):
-    dtype = dtypes.to_dtype(dtype) if dtype is not None else default
-    t = Tensor._wrap(np.asarray(array, dtype=dtype))
+def _size(op, sizes):
+    """The shape a factory is asked for, checked as PyTorch checks it: ints only (a
+    TypeError naming the argument otherwise), none negative. Every factory calls this."""
+    shape = _shape_arg(sizes, op, "size")
+    if min(shape, default=0) < 0:
+        raise RuntimeError(f"{op}: sizes must be non-negative, got {shape}")
+    return shape
+
+
+def _dtype(dtype, default=dtypes.DEFAULT_FLOAT):
+    return dtypes.to_dtype(dtype) if dtype is not None else default
+
+
+def _make(array, requires_grad):
+    t = Tensor._wrap(array)
     if requires_grad:
         t.requires_grad_(True)
     return t
 
 
-def zeros(*shape, dtype=None, requires_grad=False):
-    return _make(np.zeros(_shape_arg(shape)), dtype, requires_grad)
+# Factories allocate the result in its own dtype: building float64 and casting would
+# need three times the result's memory at the peak.
+def zeros(*size, dtype=None, requires_grad=False):
+    return _make(np.zeros(_size("zeros", size), _dtype(dtype)), requires_grad)
 
 
-def ones(*shape, dtype=None, requires_grad=False):
-    return _make(np.ones(_shape_arg(shape)), dtype, requires_grad)
+def ones(*size, dtype=None, requires_grad=False):
+    return _make(np.ones(_size("ones", size), _dtype(dtype)), requires_grad)
 
 
-def empty(*shape, dtype=None, requires_grad=False):
-    return _make(np.empty(_shape_arg(shape)), dtype, requires_grad)
+def empty(*size, dtype=None, requires_grad=False):
+    return _make(np.empty(_size("empty", size), _dtype(dtype)), requires_grad)
 
 
-def full(shape, fill_value, dtype=None, requires_grad=False):
-    if dtype is None:
-        dtype = dtypes.result_dtype(fill_value)
-    return _make(np.full(_shape_arg((shape,)), fill_value), dtype, requires_grad)
+def full(size, fill_value, dtype=None, requires_grad=False):
+    dtype = _dtype(dtype, dtypes.result_dtype(fill_value))
+    return _make(np.full(_size("full", (size,)), fill_value, dtype), requires_grad)
 
 
 def zeros_like(t, dtype=None, requires_grad=False):
-    return _make(np.zeros(t.shape), dtype or t.dtype, requires_grad)
+    return _make(np.zeros(t.shape, _dtype(dtype, t.dtype)), requires_grad)
 
 
 def ones_like(t, dtype=None, requires_grad=False):
-    return _make(np.ones(t.shape), dtype or t.dtype, requires_grad)
+    return _make(np.ones(t.shape, _dtype(dtype, t.dtype)), requires_grad)
 
 
 def full_like(t, fill_value, dtype=None, requires_grad=False):
-    return _make(np.full(t.shape, fill_value), dtype or t.dtype, requires_grad)
+    return _make(np.full(t.shape, fill_value, _dtype(dtype, t.dtype)), requires_grad)
 
 
 def arange(start, end=None, step=1, dtype=None, requires_grad=False):
@@ -56,25 +71,47 @@ def arange(start, end=None, step=1, dtype=None, requires_grad=False):
         raise ValueError("arange: step must be nonzero")
     integral = all(isinstance(v, (int, np.integer)) for v in (start, end, step))
     default = dtypes.int64 if integral else dtypes.DEFAULT_FLOAT
-    return _make(np.arange(start, end, step), dtype, requires_grad, default)
+    # computed in float64 and rounded, so a float32 range has the same points
+    return _make(np.arange(start, end, step).astype(_dtype(dtype, default), copy=False),
+                 requires_grad)
 
 
 def linspace(start, end, steps, dtype=None, requires_grad=False):
-    return _make(np.linspace(start, end, steps), dtype, requires_grad)
+    return _make(np.linspace(start, end, steps, dtype=_dtype(dtype)), requires_grad)
 
 
 def eye(n, m=None, dtype=None, requires_grad=False):
-    return _make(np.eye(n, m), dtype, requires_grad)
+    return _make(np.eye(n, m, dtype=_dtype(dtype)), requires_grad)
 
 
-def randn(*shape, dtype=None, requires_grad=False):
+# Random numbers are drawn as float64 (or int64), the stream a seed has always given,
+# and rounded into the result a slice at a time, so that a large float32 tensor never
+# has a float64 twin in memory.
+_SAMPLE_SLICE = 1 << 16
+
+
+def _sample(draw, shape, dtype):
+    """``draw(size)`` (a NumPy generator's method) as an array of ``shape`` and ``dtype``."""
+    n = math.prod(shape)
+    if n <= _SAMPLE_SLICE:
+        return draw(shape).astype(dtype, copy=False)
+    out = np.empty(n, dtype)
+    for start in range(0, n, _SAMPLE_SLICE):
+        stop = min(start + _SAMPLE_SLICE, n)
+        out[start:stop] = draw(stop - start)
+    return out.reshape(shape)
+
+
+def randn(*size, dtype=None, requires_grad=False):
     """Standard normal samples."""
-    return _make(get_rng().standard_normal(_shape_arg(shape)), dtype, requires_grad)
+    shape = _size("randn", size)
+    return _make(_sample(get_rng().standard_normal, shape, _dtype(dtype)), requires_grad)
 
 
-def rand(*shape, dtype=None, requires_grad=False):
+def rand(*size, dtype=None, requires_grad=False):
     """Uniform samples in [0, 1)."""
-    return _make(get_rng().random(_shape_arg(shape)), dtype, requires_grad)
+    shape = _size("rand", size)
+    return _make(_sample(get_rng().random, shape, _dtype(dtype)), requires_grad)
 
 
 def randint(low, high=None, size=None, dtype=None, requires_grad=False):
@@ -85,8 +122,10 @@ def randint(low, high=None, size=None, dtype=None, requires_grad=False):
         raise TypeError("randint: size is required, e.g. tg.randint(0, 10, (3,))")
     if high <= low:
         raise ValueError(f"randint: high ({high}) must be greater than low ({low})")
-    return _make(get_rng().integers(low, high, _shape_arg((size,))), dtype, requires_grad,
-                 dtypes.int64)
+    shape = _size("randint", (size,))
+    rng = get_rng()
+    return _make(_sample(lambda size: rng.integers(low, high, size), shape,
+                         _dtype(dtype, dtypes.int64)), requires_grad)
 
 
 def randn_like(t, dtype=None, requires_grad=False):

@@ -97,6 +97,12 @@ def save(obj, path, metadata=None):
         save_file(dict(arrays), tmp, metadata=header)
 
 
+# The safetensors crate's own bound (MAX_HEADER_SIZE); real headers are a few kilobytes.
+_MAX_HEADER_BYTES = 100_000_000
+# {"name": {"shape": [2, 3], ...}}: the format nests three levels, no more.
+_MAX_HEADER_DEPTH = 3
+
+
 def _read_header(path):
     """Validate the file's framing and return its JSON header (a dict)."""
     size = os.path.getsize(path)
@@ -105,21 +111,14 @@ def _read_header(path):
         if len(head) < 8:
             raise RuntimeError(f"load: {path} is not a safetensors file: it has only {size} "
                                "bytes (truncated or empty?)")
-        if head[:2] == b"PK" or head[:1] == b"\x80":
-            raise RuntimeError(f"load: {path} looks like a torch.save / pickle checkpoint, "
-                               "which tinygrad_jp never unpickles; in PyTorch convert it with "
-                               "safetensors.torch.save_file(model.state_dict(), "
-                               "'weights.safetensors')")
         (n,) = struct.unpack("<Q", head)
         if n > size - 8:
-            raise RuntimeError(f"load: {path} is truncated or corrupted: its header claims "
-                               f"{n} bytes but the file has {size} bytes in all")
+            _reject_impossible_header(path, head, n, size)
+        if n > _MAX_HEADER_BYTES:
+            raise RuntimeError(f"load: {path} is corrupted: its header claims {n} bytes, "
+                               f"more than the {_MAX_HEADER_BYTES} that safetensors allows")
         raw = f.read(n)
-    try:
-        header = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise RuntimeError(f"load: {path} is corrupted: its header is not valid JSON "
-                           f"({e})") from None
+    header = _parse_header(path, raw)
     if not isinstance(header, dict):
         raise RuntimeError(f"load: {path} is corrupted: its header is not a JSON object")
     end = 0
@@ -135,6 +134,51 @@ def _read_header(path):
         raise RuntimeError(f"load: {path} is truncated: the tensors need {8 + n + end} bytes "
                            f"but the file has {size} (was the save interrupted?)")
     return header
+
+
+def _reject_impossible_header(path, head, n, size):
+    """The first 8 bytes claim a header longer than the file: say what the file is."""
+    # Only here may the first bytes be taken for another format's: a header length
+    # of 128 modulo 256 (1 in 32 valid files) also starts with 0x80, like a pickle.
+    if head[:2] == b"PK" or head[:1] == b"\x80":
+        raise RuntimeError(f"load: {path} looks like a torch.save / pickle checkpoint, "
+                           "which tinygrad_jp never unpickles; in PyTorch convert it with "
+                           "safetensors.torch.save_file(model.state_dict(), "
+                           "'weights.safetensors')")
+    raise RuntimeError(f"load: {path} is truncated or corrupted: its header claims "
+                       f"{n} bytes but the file has {size} bytes in all")
+
+
+def _parse_header(path, raw):
+    """The header's JSON, checked to nest no deeper than the format does."""
+    try:
+        header = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise RuntimeError(f"load: {path} is corrupted: its header is not valid JSON "
+                           f"({e})") from None
+    except RecursionError:    # the JSON decoder recurses once per level
+        raise RuntimeError(f"load: {path} is corrupted: its header nests deeper than the "
+                           f"JSON decoder can follow (a safetensors header nests "
+                           f"{_MAX_HEADER_DEPTH} levels)") from None
+    depth = _json_depth(header)
+    if depth > _MAX_HEADER_DEPTH:
+        raise RuntimeError(f"load: {path} is corrupted: its header nests {depth} levels "
+                           f"deep; a safetensors header nests {_MAX_HEADER_DEPTH}")
+    return header
+
+
+def _json_depth(value):
+    """How many levels of lists and dicts nest in ``value`` (a loop, not recursion)."""
+    depth, stack = 0, [(value, 1)]
+    while stack:
+        value, level = stack.pop()
+        if isinstance(value, dict):
+            value = value.values()
+        elif not isinstance(value, list):
+            continue
+        depth = max(depth, level)
+        stack.extend((child, level + 1) for child in value)
+    return depth
 
 
 def load_metadata(path):

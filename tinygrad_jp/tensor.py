@@ -1,4 +1,5 @@
 """The Tensor: a NumPy array plus what autograd needs (requires_grad, grad, grad_fn)."""
+import math
 import numbers
 
 import numpy as np
@@ -639,8 +640,8 @@ class Tensor:
         except ValueError:
             raise RuntimeError(f"reshape: shape {tuple(shape)} is invalid for input of shape "
                                f"{self.shape} ({self.data.size} elements)") from None
-        if new_shape == self.data.shape:
-            return self
+        # Even a reshape to the same shape is a new tensor (a view), as in PyTorch: a
+        # hook or retain_grad() on the result must not land on the input.
         return _shape.Reshape.apply(self, shape=new_shape)
 
     def view(self, *shape):
@@ -659,6 +660,8 @@ class Tensor:
         e = _dim(end_dim, self.ndim, "flatten")
         if s > e:
             raise RuntimeError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
+        if s == e:
+            return self         # PyTorch returns the input itself here, not a view
         shape = self.shape[:s] + (int(np.prod(self.shape[s:e + 1])),) + self.shape[e + 1:]
         return self.reshape(shape)
 
@@ -679,13 +682,12 @@ class Tensor:
         return self.reshape(self.shape[:d] + (1,) + self.shape[d:])
 
     def permute(self, *dims):
-        dims = _shape_arg(dims)
-        if sorted(_dim(d, self.ndim, "permute") for d in dims) != list(range(self.ndim)):
-            raise RuntimeError(f"permute: dims {tuple(dims)} are not a permutation of the "
-                               f"{self.ndim} dims of a tensor of shape {self.shape}")
-        dims = tuple(_dim(d, self.ndim, "permute") for d in dims)
-        if dims == tuple(range(self.ndim)):
-            return self
+        given = _shape_arg(dims, "permute", "dims")
+        ndim = self.data.ndim
+        dims = tuple([_dim(d, ndim, "permute") for d in given])
+        if sorted(dims) != list(range(ndim)):
+            raise RuntimeError(f"permute: dims {given} are not a permutation of the "
+                               f"{ndim} dims of a tensor of shape {self.shape}")
         return _shape.Permute.apply(self, dims=dims)
 
     def transpose(self, dim0, dim1):
@@ -700,7 +702,7 @@ class Tensor:
         return self.T
 
     def expand(self, *shape):
-        shape = _shape_arg(shape)
+        shape = _shape_arg(shape, "expand", "size")
         if len(shape) < self.ndim:
             raise RuntimeError(f"expand: the number of sizes {len(shape)} must be at least "
                                f"the number of dims {self.ndim} (shape {self.shape})")
@@ -713,9 +715,7 @@ class Tensor:
         return self.expand(other.shape)
 
     def broadcast_to(self, shape, op="broadcast_to"):
-        shape = _shape_arg((shape,))
-        if shape == self.shape:
-            return self
+        shape = _shape_arg((shape,), op, "size")
         try:
             np.broadcast_shapes(self.shape, shape)
             if np.broadcast_shapes(self.shape, shape) != shape:
@@ -737,7 +737,7 @@ class Tensor:
         return _shape.SumTo.apply(self, shape=shape)
 
     def repeat(self, *sizes):
-        sizes = _shape_arg(sizes)
+        sizes = _shape_arg(sizes, "repeat", "repeats")
         t = self.reshape((1,) * (len(sizes) - self.ndim) + self.shape)
         expanded = []
         for s, r in zip(t.shape, sizes, strict=True):
@@ -762,7 +762,7 @@ class Tensor:
         return self.split(-(-n // chunks), dim)
 
     def __getitem__(self, index):
-        index = _normalise_index(index)
+        index = _normalise_index(index, self.data.ndim)
         try:
             return _shape.Index.apply(self, index=index)
         except IndexError as e:
@@ -774,7 +774,7 @@ class Tensor:
         if self.requires_grad and _mode.enabled:
             raise RuntimeError("setitem: a leaf Variable that requires grad is being used in "
                                "an in-place operation; wrap it in `with tg.no_grad():`")
-        self.data[_normalise_index(index)] = _data(value)
+        _shape.put(self.data, _normalise_index(index, self.data.ndim), _data(value))
 
     # In-place updates for optimizers and init (under no_grad).
     def copy_(self, src):
@@ -864,28 +864,54 @@ def _check_broadcast(op, a, b):
                            "must match or be 1 in every trailing dimension)") from None
 
 
-def _shape_arg(shape):
-    """Accept ``reshape(2, 3)``, ``reshape((2, 3))`` and ``reshape([2, 3])``."""
-    if len(shape) == 1 and isinstance(shape[0], (tuple, list, np.ndarray)):
-        shape = shape[0]
-    if len(shape) == 1 and hasattr(shape[0], "__iter__") and not isinstance(shape[0], Tensor):
+_INT_ONLY = frozenset([int])
+
+
+def _shape_arg(shape, op="reshape", arg="shape"):
+    """Accept ``f(2, 3)``, ``f((2, 3))`` and ``f([2, 3])``. Every size must be an int (or
+    a NumPy integer, or a 0-d int tensor): like PyTorch, ``'3'`` or ``2.5`` is a
+    TypeError naming ``op`` and ``arg``, never silently turned into 3 or 2."""
+    if len(shape) == 1 and type(shape[0]) is not int and _is_sequence(shape[0]):
         shape = tuple(shape[0])
-    try:
-        return tuple(int(s) for s in shape)
-    except (TypeError, ValueError):
-        raise TypeError(f"shape must be ints, got {shape!r}") from None
+    if _INT_ONLY.issuperset(map(type, shape)):
+        return tuple(shape)          # the usual case, checked without a loop in Python
+    return tuple([_size(s, k, op, arg) for k, s in enumerate(shape, 1)])
+
+
+def _is_sequence(value):
+    """A container of sizes: ``(2, 3)``, ``[2, 3]``, an array of ints; not a string or
+    a tensor, nor a 0-d array, which is one size."""
+    if isinstance(value, (tuple, list)):
+        return True
+    if isinstance(value, (str, bytes, Tensor)):
+        return False
+    if isinstance(value, np.ndarray):
+        return value.ndim > 0
+    return hasattr(value, "__iter__")
+
+
+def _size(value, position, op, arg):
+    """One size as a Python int."""
+    if isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)):
+        return int(value)
+    if isinstance(value, (Tensor, np.ndarray)) and value.ndim == 0 and value.dtype.kind in "iu":
+        return int(value.item())
+    raise TypeError(f"{op}: argument '{arg}' must be a tuple of ints, but got "
+                    f"{type(value).__name__} {value!r} at position {position} (sizes are "
+                    "whole numbers; convert with int() if that is what you mean)")
 
 
 def _resolve_reshape(old, new):
-    size = int(np.prod(old))
+    # math.prod, not np.prod: exact, and a tenth of the cost on a few small ints
+    size = math.prod(old)
     if new.count(-1) > 1:
         raise ValueError
     if -1 in new:
-        known = int(np.prod([s for s in new if s != -1]))
+        known = math.prod([s for s in new if s != -1])
         if known == 0 or size % known:
             raise ValueError
         new = tuple(size // known if s == -1 else s for s in new)
-    if int(np.prod(new)) != size or any(s < 0 for s in new):
+    if math.prod(new) != size or any(s < 0 for s in new):
         raise ValueError
     return tuple(new)
 
@@ -919,10 +945,13 @@ def _arg_extreme(t, fn, dim, keepdim, op):
     return Tensor._wrap(np.asarray(out, dtype=np.int64))
 
 
-def _normalise_index(index):
-    """Tensors inside an index become arrays; lists become integer arrays."""
+def _normalise_index(index, ndim):
+    """Tensors inside an index become arrays, lists become integer arrays, and a tuple
+    that mixes integers with advanced indices is split so NumPy gives PyTorch's order."""
     if isinstance(index, tuple):
-        return tuple(_normalise_index_item(i) for i in index)
+        if _shape.PLAIN_INDEX_TYPES.issuperset(map(type, index)):
+            return index            # the hot path (x[:, 1], x[..., 0]): nothing to convert
+        return _shape.torch_index(tuple([_normalise_index_item(i) for i in index]), ndim)
     return _normalise_index_item(index)
 
 
@@ -930,7 +959,9 @@ def _normalise_index_item(i):
     if isinstance(i, Tensor):
         i = i.data
     if isinstance(i, list):
-        i = np.asarray([x.data if isinstance(x, Tensor) else x for x in i])
+        # [] would be a float array; as an index it selects nothing
+        i = np.asarray([x.data if isinstance(x, Tensor) else x for x in i]) if i else \
+            np.zeros(0, dtype=np.int64)
     if isinstance(i, np.ndarray) and i.dtype.kind == "f":
         raise IndexError(f"tensors used as indices must be long or bool, got {i.dtype}")
     return i

@@ -1,4 +1,5 @@
 import gzip
+import re
 import struct
 
 import numpy as np
@@ -76,3 +77,35 @@ def test_truncated_gzip_names_the_file(tmp_path):
 def test_write_rejects_unsupported_dtype(tmp_path):
     with pytest.raises(TypeError, match="uint64"):
         write_idx(tmp_path / "x", np.zeros(3, np.uint64))
+
+
+HUGE = (65536,) * 4     # 2**64 elements: wraps to 0 in int64 arithmetic
+
+
+def test_huge_dimensions_are_counted_exactly():
+    with pytest.raises(IDXFormatError, match=r"f\.idx: truncated data: dimensions "
+                                             r"\(65536, 65536, 65536, 65536\) need "
+                                             r"18446744073709551616 bytes, the file has 0"):
+        parse_idx(_header(8, HUGE), name="f.idx")
+    with pytest.raises(IDXFormatError, match="need 73786976294838206464 bytes, the file has 4"):
+        parse_idx(_header(0x0C, HUGE) + bytes(4), name="f.idx")
+
+
+@pytest.mark.parametrize("name", ["huge.idx", "huge.idx.gz"])
+def test_huge_dimensions_fail_before_reading_the_body(tmp_path, name):
+    path = tmp_path / name
+    raw = _header(8, HUGE) + bytes(100)
+    path.write_bytes(gzip.compress(raw) if name.endswith(".gz") else raw)
+    with pytest.raises(IDXFormatError, match=name.replace(".", r"\.") + ": .*18446744073709551616"):
+        read_idx(path)
+
+
+@pytest.mark.parametrize("compressed", [False, True])
+def test_read_idx_reports_short_and_long_bodies(tmp_path, compressed):
+    name = "x.idx.gz" if compressed else "x.idx"
+    short = "truncated data: dimensions (2, 3) need 6 bytes, the file has 5"
+    for body, match in ((bytes(5), short), (bytes(9), "3 unexpected bytes after the data")):
+        raw = _header(8, (2, 3)) + body
+        (tmp_path / name).write_bytes(gzip.compress(raw) if compressed else raw)
+        with pytest.raises(IDXFormatError, match=re.escape(f"{name}: {match}")):
+            read_idx(tmp_path / name)

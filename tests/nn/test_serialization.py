@@ -1,6 +1,7 @@
 """tg.save / tg.load and Module.save / Module.load: safetensors round trips, atomic
 writes, corrupted files, validation against a module, and PyTorch interoperability."""
 import os
+import struct
 from collections import OrderedDict
 
 import numpy as np
@@ -175,3 +176,42 @@ def test_pytorch_loads_our_file_and_we_load_theirs(tmp_path):
     assert repr(fresh.load(back)) == "<All keys matched successfully>"
     np.testing.assert_allclose(fresh(tg.tensor(x)).data,
                                theirs(torch.tensor(x)).detach().numpy(), rtol=1e-4, atol=1e-5)
+
+
+def _write_raw(path, header_bytes, body=b""):
+    path.write_bytes(struct.pack("<Q", len(header_bytes)) + header_bytes + body)
+
+
+def test_deeply_nested_header_fails_clearly(tmp_path):
+    bad = tmp_path / "nested.safetensors"
+    _write_raw(bad, b"[" * 100_000 + b"]" * 100_000)
+    for read in (ser.load, ser.load_metadata):
+        with pytest.raises(RuntimeError, match=r"nested\.safetensors is corrupted: its header "
+                                               r"nests deeper"):
+            read(bad)
+    # deep enough to parse, deeper than any safetensors header (3 levels)
+    _write_raw(bad, b'{"x": {"shape": [[[1]]], "dtype": "F32", "data_offsets": [0, 4]}}',
+               b"\0" * 4)
+    with pytest.raises(RuntimeError, match=r"nested\.safetensors is corrupted: its header "
+                                           r"nests 5 levels deep"):
+        ser.load(bad)
+
+
+def test_header_larger_than_safetensors_allows_fails_before_reading(tmp_path):
+    bad = tmp_path / "huge.safetensors"
+    n = 150_000_000
+    with open(bad, "wb") as f:
+        f.write(struct.pack("<Q", n))
+        f.truncate(8 + n)            # sparse: nothing is written, nothing may be read
+    with pytest.raises(RuntimeError, match=r"huge\.safetensors is corrupted: its header "
+                                           r"claims 150000000 bytes"):
+        ser.load(bad)
+
+
+def test_header_length_that_starts_like_a_pickle_still_loads(tmp_path):
+    # A header of 128 bytes (mod 256) makes the file start with 0x80, as a pickle does;
+    # 1 in 32 valid files does. A 20-character name gives such a header here.
+    path = tmp_path / "w.safetensors"
+    ser.save({"w" * 20: tg.zeros(2)}, path)
+    assert path.read_bytes()[:1] == b"\x80"
+    assert ser.load(path)["w" * 20].shape == (2,)

@@ -8,6 +8,7 @@ import dataclasses
 import gzip
 import hashlib
 import os
+import time
 import urllib.request
 import warnings
 import zlib
@@ -87,8 +88,12 @@ def _payload_sha256(path):
 
 # Every known file hash -> "DataSet file", so that a mismatch can say what the file is.
 _KNOWN = {}
-# (realpath, size, mtime_ns) -> True for files verified in this process.
+# A file's identity -> (Resource, when its hash began) for files verified in this process.
 _VERIFIED = {}
+# A file changed within one tick of the file system's clock after it was hashed keeps
+# the ctime it had; so, like git's "racy clean" rule, a verification is only trusted for
+# a file whose ctime is older than the hashing by this much (coarse clocks tick in 1-2 s).
+_RACY_NS = 2_000_000_000
 
 
 def register(spec):
@@ -102,15 +107,16 @@ def register(spec):
 def verify(spec, res, path):
     """Check ``path`` against ``res``; return ``None`` if good, else an error message."""
     st = os.stat(path)
-    key = (os.path.realpath(path), st.st_size, st.st_mtime_ns)
-    if _VERIFIED.get(key) == res:
+    key = _identity(path, st)
+    if _still_verified(key, st, res):
         return None
+    started = time.time_ns()
     digest = sha256_file(path)
     ok = digest in res.sha256
     if not ok and res.payload_sha256 is not None and path.endswith(".gz"):
         ok = _payload_sha256(path) == res.payload_sha256
     if ok:
-        _VERIFIED[key] = res
+        _VERIFIED[key] = (res, started)
         return None
     expected = ", ".join(f"{d} ({src})" for d, src in res.sha256.items())
     what = _KNOWN.get(digest)
@@ -119,6 +125,20 @@ def verify(spec, res, path):
     size = f" ({st.st_size} bytes" + (f", expected {res.size})" if res.size else ")")
     return (f"{spec.name}: checksum mismatch for {path}{size}: its SHA-256 is {digest}, "
             f"expected {expected}.{hint}")
+
+
+def _identity(path, st):
+    """What a rewrite cannot keep: a new file has a new inode, and writing into a file
+    (or setting its mtime back) updates its ctime, which no user call can set."""
+    return (os.path.realpath(path), st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns,
+            st.st_ctime_ns)
+
+
+def _still_verified(key, st, res):
+    entry = _VERIFIED.get(key)
+    if entry is None or entry[0] != res:
+        return False
+    return st.st_ctime_ns < entry[1] - _RACY_NS
 
 
 def _candidate_dirs(spec, root):

@@ -7,6 +7,7 @@ wrong number of dimensions, a truncated or over-long body and a broken gzip stre
 are all reported as :class:`IDXFormatError` with the file name.
 """
 import gzip
+import math
 import os
 import struct
 import zlib
@@ -39,6 +40,13 @@ def parse_idx(buf, name="<bytes>", expect_ndim=None, expect_shape=None):
     ``expect_ndim`` / ``expect_shape`` (``None`` entries match anything) make the
     parser reject files of the wrong kind, e.g. a label file passed as images.
     """
+    dtype, dims, start = _parse_header(buf, name, expect_ndim, expect_shape)
+    _check_body_length(len(buf) - start, dtype, dims, name)
+    return _to_array(buf, dtype, dims, start)
+
+
+def _parse_header(buf, name, expect_ndim=None, expect_shape=None):
+    """(big-endian dtype, dims, header length) from the first bytes of an IDX file."""
     if len(buf) < 4:
         raise IDXFormatError(f"read_idx: {name}: file has {len(buf)} bytes, too short for "
                              "the 4-byte IDX magic number")
@@ -53,7 +61,7 @@ def parse_idx(buf, name="<bytes>", expect_ndim=None, expect_shape=None):
     if expect_ndim is not None and ndim != expect_ndim:
         raise IDXFormatError(f"read_idx: {name}: expected a {expect_ndim}-d IDX file, "
                              f"the magic number says {ndim}-d")
-    header = 4 + 4 * ndim
+    header = _header_length(ndim)
     if len(buf) < header:
         raise IDXFormatError(f"read_idx: {name}: truncated header ({len(buf)} bytes, the "
                              f"{ndim} dimensions need {header})")
@@ -63,37 +71,79 @@ def parse_idx(buf, name="<bytes>", expect_ndim=None, expect_shape=None):
             if want is not None and want != got:
                 raise IDXFormatError(f"read_idx: {name}: dimensions {dims} do not match the "
                                      f"expected {tuple(expect_shape)}")
-    dtype = _CODE_TO_DTYPE[code]
-    need = int(np.prod(dims, dtype=np.int64)) * dtype.itemsize
-    have = len(buf) - header
+    return _CODE_TO_DTYPE[code], dims, header
+
+
+def _header_length(ndim):
+    return 4 + 4 * ndim
+
+
+def _body_length(dtype, dims):
+    # Python integers: four dimensions of 65536 are 2**64 elements, which wraps to 0
+    # in NumPy's int64 and would pass for an empty body.
+    return math.prod(dims) * dtype.itemsize
+
+
+def _check_body_length(have, dtype, dims, name):
+    need = _body_length(dtype, dims)
     if have < need:
         raise IDXFormatError(f"read_idx: {name}: truncated data: dimensions {dims} need "
                              f"{need} bytes, the file has {have}")
     if have > need:
         raise IDXFormatError(f"read_idx: {name}: {have - need} unexpected bytes after the "
                              f"data of dimensions {dims}")
-    arr = np.frombuffer(buf, dtype=dtype, count=need // dtype.itemsize, offset=header)
+
+
+def _to_array(buf, dtype, dims, offset):
+    arr = np.frombuffer(buf, dtype=dtype, count=math.prod(dims), offset=offset)
     return arr.reshape(dims).astype(dtype.newbyteorder("="), copy=dtype.itemsize > 1)
+
+
+# Deflate stores at most about 1032 bytes of output per byte of input; a gzip file that
+# claims more data than that could hold is rejected before it is decompressed.
+_MAX_DEFLATE_RATIO = 1032
 
 
 def read_idx(path, expect_ndim=None, expect_shape=None):
     """Read an IDX file (gzip-compressed when the name ends in ``.gz``) into an array.
 
     Returns a native-endian array (uint8 for images and labels). A uint8 result is a
-    read-only view of the file's bytes: copy it before writing into it.
+    read-only view of the file's bytes: copy it before writing into it. The header's
+    dimensions are checked against the file's length before the data is read, so a
+    corrupt header cannot ask for more memory than the file could fill.
     """
     path = os.fspath(path)
     name = os.path.basename(path)
+    compressed = path.endswith(".gz")
     try:
-        if path.endswith(".gz"):
-            with gzip.open(path, "rb") as f:
-                buf = f.read()
-        else:
-            with open(path, "rb") as f:
-                buf = f.read()
+        with (gzip.open(path, "rb") if compressed else open(path, "rb")) as f:
+            dtype, dims, start = _parse_header(_read_head(f), name, expect_ndim, expect_shape)
+            _check_file_can_hold(path, name, compressed, start, dtype, dims)
+            body = f.read()
     except (EOFError, gzip.BadGzipFile, zlib.error) as e:
         raise IDXFormatError(f"read_idx: {name}: corrupt or truncated gzip stream ({e})") from e
-    return parse_idx(buf, name=name, expect_ndim=expect_ndim, expect_shape=expect_shape)
+    _check_body_length(len(body), dtype, dims, name)
+    return _to_array(body, dtype, dims, 0)
+
+
+def _read_head(f):
+    """The magic number and the dimensions: 4 bytes, then 4 per dimension."""
+    head = f.read(4)
+    if len(head) == 4:
+        head += f.read(_header_length(head[3]) - 4)
+    return head
+
+
+def _check_file_can_hold(path, name, compressed, start, dtype, dims):
+    """Compare the data the header claims with the file's length, before reading it."""
+    size = os.path.getsize(path)
+    if not compressed:
+        _check_body_length(size - start, dtype, dims, name)
+        return
+    need = _body_length(dtype, dims)
+    if need > _MAX_DEFLATE_RATIO * size:
+        raise IDXFormatError(f"read_idx: {name}: truncated data: dimensions {dims} need "
+                             f"{need} bytes, more than a gzip file of {size} bytes can hold")
 
 
 def write_idx(path, array, compresslevel=9):

@@ -28,6 +28,8 @@ class Expand(Function):
 
     def forward(self, a, shape):
         self.in_shape = a.data.shape
+        if shape == a.data.shape:
+            return a.data.view()    # no element repeats, so the view may stay writable
         return np.broadcast_to(a.data, shape)
 
     def backward(self, grad):
@@ -53,13 +55,111 @@ def sum_to_shape(x, shape):
     return out.reshape(shape)
 
 
+class SplitIndex:
+    """An index in two steps, for PyTorch's order when integers mix with advanced indices.
+
+    NumPy counts an integer as an advanced index, so in ``x[0, :, [0, 1]]`` it sees two
+    advanced indices separated by a slice and puts their broadcast dim first: shape
+    ``(2, 3)``. PyTorch selects with the integer first and only then indexes with the
+    list: shape ``(3, 2)``. ``basic`` holds the integers (with slices, None and Ellipsis;
+    each advanced index is a full slice there), ``advanced`` the rest, to apply to the
+    result of ``basic``. Both steps are NumPy indices, and the first makes a view, so
+    writing through it (setitem, the scatter of backward) reaches the original array.
+    """
+
+    __slots__ = ("basic", "advanced")
+
+    def __init__(self, basic, advanced):
+        self.basic, self.advanced = basic, advanced
+
+    def __repr__(self):
+        return f"SplitIndex(basic={self.basic!r}, advanced={self.advanced!r})"
+
+
+def _selects(i):
+    """True for what PyTorch applies as a select: an int, or a 0-d int array (a 0-d int
+    tensor). Bools are ints to Python but advanced indices to NumPy and PyTorch."""
+    if isinstance(i, np.ndarray):
+        return i.ndim == 0 and i.dtype != np.bool_
+    return isinstance(i, (int, np.integer)) and not isinstance(i, (bool, np.bool_))
+
+
+def _is_advanced(i):
+    return isinstance(i, (np.ndarray, bool, np.bool_)) and not _selects(i)
+
+
+def _dims_indexed(i):
+    """How many dims of the indexed array an item consumes."""
+    if i is None or i is Ellipsis or isinstance(i, (bool, np.bool_)):
+        return 0
+    if isinstance(i, np.ndarray) and i.dtype == np.bool_:
+        return i.ndim                      # a mask covers as many dims as it has
+    return 1
+
+
+# An index made only of these means the same to NumPy and to PyTorch.
+PLAIN_INDEX_TYPES = frozenset([int, slice, type(None), type(Ellipsis)])
+
+
+def torch_index(items, ndim):
+    """A tuple index (tensors already turned into arrays) with PyTorch's meaning, as
+    something NumPy can apply: the tuple itself unless it mixes integers with advanced
+    indices, a :class:`SplitIndex` if it does."""
+    has_select = has_advanced = False
+    for i in items:
+        has_select = has_select or _selects(i)
+        has_advanced = has_advanced or _is_advanced(i)
+    if has_select and has_advanced:
+        return _split(items, ndim)
+    return items
+
+
+_ALL = slice(None)
+
+
+def _split(items, ndim):
+    """The :class:`SplitIndex` of ``items`` for an array of ``ndim`` dims."""
+    basic, advanced = [], []
+    ellipsis_at = None
+    for i in items:
+        if _selects(i):
+            basic.append(int(i))           # selects, and its dim is gone for step two
+        elif i is None or type(i) is slice:
+            basic.append(i)
+            advanced.append(_ALL)
+        elif i is Ellipsis:
+            basic.append(i)                # NumPy still rejects a second Ellipsis here
+            ellipsis_at = len(advanced)
+        else:                              # an advanced index waits for step two
+            basic.extend([_ALL] * _dims_indexed(i))
+            advanced.append(i)
+    if ellipsis_at is not None:
+        spanned = ndim - sum(_dims_indexed(i) for i in items)
+        advanced[ellipsis_at:ellipsis_at] = [_ALL] * max(spanned, 0)
+    return SplitIndex(tuple(basic), tuple(advanced))
+
+
+def take(array, index):
+    """``array[index]`` for a NumPy index or a :class:`SplitIndex`."""
+    if type(index) is SplitIndex:
+        return array[index.basic][index.advanced]
+    return array[index]
+
+
+def put(array, index, value):
+    """``array[index] = value`` for a NumPy index or a :class:`SplitIndex`."""
+    if type(index) is SplitIndex:
+        array[index.basic][index.advanced] = value    # the first step is a view
+    else:
+        array[index] = value
+
+
 class Index(Function):
     """``t[index]``, basic or advanced; backward scatters with accumulation."""
 
     def forward(self, a, index):
         self.index, self.in_shape = index, a.data.shape
-        out = a.data[index]
-        return np.asarray(out)
+        return np.asarray(take(a.data, index))
 
     def backward(self, grad):
         return IndexAdd.apply(grad, index=self.index, shape=self.in_shape)
@@ -77,14 +177,17 @@ class IndexAdd(Function):
     def forward(self, src, index, shape):
         self.index = index
         out = np.zeros(shape, dtype=src.data.dtype)
+        target = out
+        if type(index) is SplitIndex:
+            target, index = out[index.basic], index.advanced    # a view into out
         if _is_basic(index):
-            out[index] = src.data      # a basic index never repeats an element
+            target[index] = src.data   # a basic index never repeats an element
         else:
-            np.add.at(out, index, src.data)
+            np.add.at(target, index, src.data)
         return out
 
     def backward(self, grad):
-        return grad[self.index]
+        return Index.apply(grad, index=self.index)
 
 
 class Cat(Function):

@@ -125,11 +125,12 @@ class Clone(Function):
 
 
 class Flip(Function):
-    """Reverse the order along ``dims`` (a view); its own adjoint."""
+    """Reverse the order along ``dims`` (a copy, like PyTorch's: a view would let a
+    write into the result change the input); its own adjoint."""
 
     def forward(self, a, dims):
         self.dims = dims
-        return np.flip(a.data, dims)
+        return np.flip(a.data, dims).copy()
 
     def backward(self, grad):
         return grad.flip(self.dims)

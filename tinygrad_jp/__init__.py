@@ -117,3 +117,17 @@ __all__ = [
     "int",
     "__version__",
 ]
+
+# Subpackages PyTorch users reach as attributes (torch.nn, torch.optim) without
+# importing them: loaded on first use, so `import tinygrad_jp` stays light and the
+# core never imports the layers above it.
+_SUBPACKAGES = ("nn", "optim", "data", "models", "train", "viz", "testing")
+
+
+def __getattr__(name):
+    """Python calls this only for a name the package lacks (PEP 562)."""
+    if name in _SUBPACKAGES:
+        import importlib
+        return importlib.import_module(f"{__name__}.{name}")
+    from ._hints import missing
+    raise missing(__name__, name, globals())

@@ -86,3 +86,9 @@ __all__ = [
     "ELU", "CELU", "SELU", "ReLU6", "Hardtanh", "Hardsigmoid", "Hardswish", "Softplus",
     "Softsign", "SiLU", "Mish", "LogSigmoid", "GLU", "Embedding", "CosineSimilarity",
 ]
+
+
+def __getattr__(name):
+    """A missing PyTorch name says what to use instead (see tinygrad_jp/_hints.py)."""
+    from .._hints import missing
+    raise missing(__name__, name, globals())

@@ -1053,3 +1053,9 @@ from .functional_loss import *  # noqa: E402, F403
 from .functional_sparse import *  # noqa: E402, F403
 
 __all__ += [*_activation.__all__, *_sparse.__all__, *_distance.__all__, *_losses.__all__]
+
+
+def __getattr__(name):
+    """A missing PyTorch name says what to use instead (see tinygrad_jp/_hints.py)."""
+    from .._hints import missing
+    raise missing(__name__, name, globals())

@@ -1,13 +1,12 @@
 """More losses of ``nn.functional``: the Kullback-Leibler divergence and the two
 robust regression losses (smooth L1, Huber), quadratic near 0 and linear beyond."""
+import numpy as np
+
 from ..ops import loss as _loss
 from ..tensor import Tensor, where
 from .functional import _check_reduction, _float_tensor, _pair_shapes, _tensor
 
 __all__ = ["kl_div", "smooth_l1_loss", "huber_loss"]
-
-_TINY = 1e-300     # keeps log(0) out of the graph: 0·log 0 is taken as 0
-
 
 def kl_div(input, target, size_average=None, reduce=None, reduction="mean",
            log_target=False):
@@ -27,8 +26,11 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean",
     if log_target:
         loss = t.exp() * (t - x)
     else:
+        # 0·log 0 is taken as 0; the clamp keeps log(0) = −∞ out of the graph, where
+        # its 0·∞ would turn the (unused) gradient of that branch into NaN
         positive = Tensor._wrap(t.data > 0)
-        t_log_t = where(positive, t * t.clamp(min=_TINY).log(), 0.0)
+        tiny = float(np.finfo(t.dtype).tiny)
+        t_log_t = where(positive, t * t.clamp(min=tiny).log(), 0.0)
         loss = t_log_t - t * x
     if batchmean:
         return loss.sum() / (x.shape[0] if x.ndim else 1)

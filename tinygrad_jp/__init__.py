@@ -119,15 +119,15 @@ __all__ = [
 ]
 
 # Subpackages PyTorch users reach as attributes (torch.nn, torch.optim) without
-# importing them: loaded on first use, so `import tinygrad_jp` stays light and the
+# importing them are loaded on first use, so `import tinygrad_jp` stays light and the
 # core never imports the layers above it.
-_SUBPACKAGES = ("nn", "optim", "data", "models", "train", "viz", "testing")
-
-
 def __getattr__(name):
-    """Python calls this only for a name the package lacks (PEP 562)."""
-    if name in _SUBPACKAGES:
+    """Python calls this only for a name the package lacks (PEP 562): a subpackage not
+    imported yet, or a missing PyTorch name (whose error says what to use instead)."""
+    if not name.startswith("_"):
         import importlib
-        return importlib.import_module(f"{__name__}.{name}")
+        import importlib.util
+        if importlib.util.find_spec(f"{__name__}.{name}") is not None:
+            return importlib.import_module(f"{__name__}.{name}")
     from ._hints import missing
     raise missing(__name__, name, globals())

@@ -311,8 +311,8 @@ class TensorMethods:
             raise IndexError(f"index_select: index must be 1-D, got shape {idx.shape}")
         idx = idx.reshape(-1)
         size = self.shape[d] if self.ndim else 1
-        if idx.size and (idx.min() < -size or idx.max() >= size):
-            bad = idx.min() if idx.min() < -size else idx.max()
+        if idx.size and (idx.min() < 0 or idx.max() >= size):     # no negative ones
+            bad = idx.min() if idx.min() < 0 else idx.max()
             raise IndexError(f"index_select: index {bad} is out of range for dim {d} of "
                              f"size {size}")
         return _shape.Gather.apply(self, index=(slice(None),) * d + (idx,))

@@ -44,5 +44,6 @@ def test_a_misspelt_name_suggests_the_close_ones():
 
 def test_subpackages_load_on_first_use():
     code = ("import sys, tinygrad_jp as tg; assert 'tinygrad_jp.optim' not in sys.modules; "
-            "assert tg.optim.SGD and tg.nn.Linear and 'tinygrad_jp.optim' in sys.modules")
+            "assert tg.optim.SGD and tg.nn.Linear and 'tinygrad_jp.optim' in sys.modules; "
+            "assert tg.data.DataLoader and tg.models")
     subprocess.run([sys.executable, "-c", code], check=True)

@@ -117,6 +117,8 @@ def test_errors_name_the_op_and_shapes():
         x.scatter(1, tg.tensor([[0]]), tg.tensor([[1.0]], dtype=tg.float64))
     with pytest.raises(IndexError, match="index_select: index 7 is out of range"):
         x.index_select(0, tg.tensor([7]))
+    with pytest.raises(IndexError, match="index_select: index -1 is out of range"):
+        x.index_select(0, tg.tensor([-1]))           # as in PyTorch: no negative indices
     with pytest.raises(RuntimeError, match="masked_fill: mask must be a bool"):
         x.masked_fill(tg.tensor([1, 0, 1]), 0.0)
     with pytest.raises(RuntimeError, match="masked_fill: mask of shape \\(4,\\)"):

@@ -123,6 +123,7 @@ class _Activation(Module):
 
     function = None         # the nn.functional function, set by each subclass
     arguments = ()          # names of the constructor's arguments, in order
+    defaults = {}           # their default values
 
     def __init__(self, *args, **kwargs):
         super().__init__()

@@ -16,6 +16,7 @@ import itertools
 import numpy as np
 
 __all__ = ["Function", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
+           "inference_mode", "is_inference_mode_enabled",
            "grad", "detect_anomaly", "is_anomaly_enabled", "RemovableHandle", "ModuleCall",
            "current_module_call"]
 
@@ -105,6 +106,41 @@ class set_grad_enabled(_GradModeContext):
             with set_grad_enabled(mode):
                 return func(*args, **kwargs)
         return wrapper
+
+
+class inference_mode(_GradModeContext):
+    """``with tg.inference_mode():`` records no graph, like :class:`no_grad` (PyTorch's
+    inference mode also skips its version counters; tinygrad_jp has none, so the two
+    are the same here). ``inference_mode(False)`` changes nothing. Works as a context
+    manager and as a decorator, with or without parentheses."""
+
+    def __new__(cls, mode=True):
+        if callable(mode):               # @tg.inference_mode without parentheses
+            return cls()(mode)
+        return super().__new__(cls)
+
+    def __init__(self, mode=True):
+        self.mode = bool(mode)
+
+    def __enter__(self):
+        self._prev = _mode.enabled
+        if self.mode:
+            _mode.enabled = False
+        return self
+
+    def __call__(self, func):
+        mode = self.mode
+
+        @functools.wraps(func)
+        def wrapper(*args, **kwargs):
+            with inference_mode(mode):
+                return func(*args, **kwargs)
+        return wrapper
+
+
+def is_inference_mode_enabled():
+    """True inside ``inference_mode()`` (and whenever grad mode is off)."""
+    return not _mode.enabled
 
 
 class detect_anomaly:

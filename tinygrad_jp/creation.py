@@ -9,7 +9,8 @@ from .random import get_rng
 from .tensor import Tensor, _shape_arg
 
 __all__ = ["zeros", "ones", "empty", "full", "zeros_like", "ones_like", "full_like", "arange",
-           "linspace", "eye", "randn", "rand", "randint", "randn_like", "rand_like"]
+           "linspace", "eye", "randn", "rand", "randint", "randn_like", "rand_like", "from_numpy",
+           "as_tensor", "is_tensor"]
 
 
 def _size(op, sizes):
@@ -134,3 +135,27 @@ def randn_like(t, dtype=None, requires_grad=False):
 
 def rand_like(t, dtype=None, requires_grad=False):
     return rand(*t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad)
+
+
+def from_numpy(ndarray):
+    """A tensor that shares memory with ``ndarray`` and keeps its dtype (a float64
+    array stays float64, as in ``torch.from_numpy``): writes to one show in the other."""
+    if not isinstance(ndarray, np.ndarray):
+        raise TypeError(f"from_numpy: expected np.ndarray, got {type(ndarray).__name__}")
+    if ndarray.dtype.kind not in "biuf":
+        raise TypeError(f"from_numpy: can't convert an array of dtype {ndarray.dtype}; "
+                        "the supported dtypes are bool, integers and floats")
+    return Tensor._wrap(ndarray)
+
+
+def as_tensor(data, dtype=None):
+    """``data`` as a tensor without copying when it already is one (or a NumPy array)
+    of the wanted dtype; otherwise like :func:`tensor`."""
+    if isinstance(data, Tensor) and (dtype is None or data.dtype == dtypes.to_dtype(dtype)):
+        return data
+    return Tensor(data, dtype=dtype)
+
+
+def is_tensor(obj):
+    """True when ``obj`` is a tinygrad_jp Tensor (or a Parameter)."""
+    return isinstance(obj, Tensor)

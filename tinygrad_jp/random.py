@@ -28,3 +28,30 @@ def get_rng_state():
 def set_rng_state(state):
     """Restore a state returned by :func:`get_rng_state`."""
     _generator.bit_generator.state = state
+
+
+def multinomial(weights, num_samples, replacement=False):
+    """Draw ``num_samples`` category indices per row of ``weights`` (an array of shape
+    ``(n,)`` or ``(rows, n)`` of non-negative weights, not necessarily normalised), as
+    ``torch.multinomial``. Checks are the caller's; this is the sampling.
+
+    With replacement: inverse-CDF sampling, all rows in one ``searchsorted`` (row r's
+    CDF is shifted into [r, r + 1], so the rows line up as one increasing array).
+    Without: the Gumbel-top-k trick: the k largest of log wᵢ + Gumbel noise are a draw
+    of k distinct categories with the probabilities of sampling one by one.
+    """
+    p = np.asarray(weights, dtype=np.float64)
+    rows = p.reshape(-1, p.shape[-1])
+    n = rows.shape[1]
+    if replacement:
+        cdf = np.cumsum(rows, axis=1)
+        cdf /= cdf[:, -1:]
+        offsets = np.arange(rows.shape[0])[:, None]
+        u = _generator.random((rows.shape[0], num_samples))
+        pos = np.searchsorted((cdf + offsets).ravel(), (u + offsets).ravel(), side="right")
+        idx = np.minimum(pos.reshape(u.shape) - offsets * n, n - 1)
+    else:
+        with np.errstate(divide="ignore"):
+            keys = np.log(rows) + _generator.gumbel(size=rows.shape)
+        idx = np.argsort(-keys, axis=1, kind="stable")[:, :num_samples]
+    return idx.reshape(p.shape[:-1] + (num_samples,)).astype(np.int64)

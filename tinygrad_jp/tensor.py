@@ -430,10 +430,16 @@ class Tensor:
     def logical_not(self):
         return Tensor._wrap(np.logical_not(self.data))
 
-    def all(self, dim=None, keepdim=False):
+    def all(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        """True where every element (along ``dim``) is non-zero."""
+        if axis is not None or keepdims is not None:
+            dim, keepdim = numpy_aliases("all", dim, keepdim, axis, keepdims)
         return Tensor._wrap(np.all(self.data, axis=_axis(dim, self.ndim), keepdims=keepdim))
 
-    def any(self, dim=None, keepdim=False):
+    def any(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        """True where some element (along ``dim``) is non-zero."""
+        if axis is not None or keepdims is not None:
+            dim, keepdim = numpy_aliases("any", dim, keepdim, axis, keepdims)
         return Tensor._wrap(np.any(self.data, axis=_axis(dim, self.ndim), keepdims=keepdim))
 
     def isnan(self):
@@ -544,7 +550,12 @@ class Tensor:
         return _reduce.LogSoftmax.apply(self._float_input(),
                                         dim=_dim(dim, self.ndim, "log_softmax"))
 
-    def logsumexp(self, dim, keepdim=False):
+    def logsumexp(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        """log Σ exp(x) along ``dim``, without overflow."""
+        if axis is not None or keepdims is not None:
+            dim, keepdim = numpy_aliases("logsumexp", dim, keepdim, axis, keepdims)
+        if dim is None:
+            raise TypeError("logsumexp: missing the dim argument")
         m = Tensor._wrap(np.max(self.data, axis=_axis(dim, self.ndim), keepdims=True))
         m = Tensor._wrap(np.where(np.isfinite(m.data), m.data, 0).astype(self.dtype))
         out = (self - m).exp().sum(dim, keepdim=True).log() + m
@@ -554,20 +565,29 @@ class Tensor:
         return self if self.data.dtype.kind == "f" else self.float()
 
     # ------------------------------------------------------------------ reductions
-    def sum(self, dim=None, keepdim=False, dtype=None):
+    def sum(self, dim=None, keepdim=False, dtype=None, *, axis=None, keepdims=None):
+        """The sum over ``dim`` (an int, a tuple, or None for all); bools count as int64."""
+        if axis is not None or keepdims is not None:
+            dim, keepdim = numpy_aliases("sum", dim, keepdim, axis, keepdims)
         t = self if dtype is None else self.to(dtype)
         if t.data.dtype.kind == "b":
             t = t.long()
         return _reduce.Sum.apply(t, axis=_axis(dim, self.ndim, "sum"), keepdim=keepdim)
 
-    def mean(self, dim=None, keepdim=False):
+    def mean(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        """The mean over ``dim`` (an int, a tuple, or None for all)."""
+        if axis is not None or keepdims is not None:
+            dim, keepdim = numpy_aliases("mean", dim, keepdim, axis, keepdims)
         if self.data.dtype.kind != "f":
             raise RuntimeError(f"mean: could not infer output dtype; input dtype must be a "
                                f"floating point dtype, got {self.dtype} (use t.float().mean())")
         return _reduce.Mean.apply(self, axis=_axis(dim, self.ndim, "mean"), keepdim=keepdim)
 
-    def var(self, dim=None, unbiased=None, keepdim=False, correction=None):
+    def var(self, dim=None, unbiased=None, keepdim=False, correction=None, *, axis=None,
+            keepdims=None):
         """Variance with Bessel's correction by default (``correction=1``), as in PyTorch."""
+        if axis is not None or keepdims is not None:
+            dim, keepdim = numpy_aliases("var", dim, keepdim, axis, keepdims)
         if correction is None:
             correction = 1 if unbiased is None or unbiased else 0
         axis = _axis(dim, self.ndim, "var")
@@ -576,10 +596,17 @@ class Tensor:
         centred = self - self.mean(dim=axis, keepdim=True)
         return (centred * centred).sum(dim=axis, keepdim=keepdim) / max(n - correction, 0)
 
-    def std(self, dim=None, unbiased=None, keepdim=False, correction=None):
+    def std(self, dim=None, unbiased=None, keepdim=False, correction=None, *, axis=None,
+            keepdims=None):
+        """Standard deviation: ``var(...).sqrt()`` (Bessel-corrected by default)."""
+        if axis is not None or keepdims is not None:
+            dim, keepdim = numpy_aliases("std", dim, keepdim, axis, keepdims)
         return self.var(dim, unbiased, keepdim, correction).sqrt()
 
-    def prod(self, dim=None, keepdim=False):
+    def prod(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        """The product over ``dim`` (one int, or None for all)."""
+        if axis is not None or keepdims is not None:
+            dim, keepdim = numpy_aliases("prod", dim, keepdim, axis, keepdims)
         if dim is not None and not isinstance(dim, (int, np.integer)):
             raise TypeError(f"prod: dim must be an int or None, got {dim!r}")
         axis = None if dim is None else _dim(dim, self.ndim, "prod")
@@ -599,33 +626,68 @@ class Tensor:
             indices = np.expand_dims(indices, dim)
         return _MinMaxResult(values, Tensor._wrap(indices.astype(np.int64)))
 
-    def max(self, dim=None, keepdim=False):
-        """The maximum; with ``dim``, a ``(values, indices)`` pair as in PyTorch."""
+    def max(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        """The maximum; with ``dim``, a ``(values, indices)`` pair as in PyTorch; with a
+        tensor, the elementwise maximum."""
+        if axis is not None or keepdims is not None:
+            dim, keepdim = numpy_aliases("max", dim, keepdim, axis, keepdims)
         if isinstance(dim, Tensor):
             return maximum(self, dim)
         return self._extreme(dim, keepdim, "max")
 
-    def min(self, dim=None, keepdim=False):
-        """The minimum; with ``dim``, a ``(values, indices)`` pair as in PyTorch."""
+    def min(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        """The minimum; with ``dim``, a ``(values, indices)`` pair as in PyTorch; with a
+        tensor, the elementwise minimum."""
+        if axis is not None or keepdims is not None:
+            dim, keepdim = numpy_aliases("min", dim, keepdim, axis, keepdims)
         if isinstance(dim, Tensor):
             return minimum(self, dim)
         return self._extreme(dim, keepdim, "min")
 
-    def amax(self, dim=None, keepdim=False):
+    def amax(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        """The maximum over ``dim`` (no indices); ties share the gradient."""
+        if axis is not None or keepdims is not None:
+            dim, keepdim = numpy_aliases("amax", dim, keepdim, axis, keepdims)
         return _reduce.Max.apply(self, axis=_axis(dim, self.ndim, "amax"), keepdim=keepdim)
 
-    def amin(self, dim=None, keepdim=False):
+    def amin(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        """The minimum over ``dim`` (no indices); ties share the gradient."""
+        if axis is not None or keepdims is not None:
+            dim, keepdim = numpy_aliases("amin", dim, keepdim, axis, keepdims)
         return _reduce.Min.apply(self, axis=_axis(dim, self.ndim, "amin"), keepdim=keepdim)
 
-    def argmax(self, dim=None, keepdim=False):
+    def argmax(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        """The index of the maximum (over the flattened tensor without ``dim``)."""
+        if axis is not None or keepdims is not None:
+            dim, keepdim = numpy_aliases("argmax", dim, keepdim, axis, keepdims)
         return _arg_extreme(self, np.argmax, dim, keepdim, "argmax")
 
-    def argmin(self, dim=None, keepdim=False):
+    def argmin(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        """The index of the minimum (over the flattened tensor without ``dim``)."""
+        if axis is not None or keepdims is not None:
+            dim, keepdim = numpy_aliases("argmin", dim, keepdim, axis, keepdims)
         return _arg_extreme(self, np.argmin, dim, keepdim, "argmin")
 
-    def norm(self, p=2, dim=None, keepdim=False):
-        if p == 2:
-            return (self * self).sum(dim, keepdim=keepdim).sqrt()
+    def norm(self, p="fro", dim=None, keepdim=False, dtype=None, *, axis=None,
+             keepdims=None):
+        """The vector p-norm over ``dim`` (None: all elements): ``p`` = 2 or 'fro'
+        (Euclidean; its gradient at 0 is 0, as in PyTorch), 1, inf, -inf, 0 (the count
+        of non-zeros) or any other number."""
+        if axis is not None or keepdims is not None:
+            dim, keepdim = numpy_aliases("norm", dim, keepdim, axis, keepdims)
+        t = self._float_input() if dtype is None else self.to(dtype)
+        if p in ("fro", 2, 2.0):
+            return _linalg.Norm2.apply(t, axis=_axis(dim, t.ndim, "norm"), keepdim=keepdim)
+        return t._pnorm(p, dim, keepdim)
+
+    def _pnorm(self, p, dim, keepdim):
+        if isinstance(p, str) and p != "inf":
+            raise ValueError(f"norm: p={p!r} is not supported (vector norms: a number, "
+                             "'fro' or inf)")
+        if p == 0:
+            return (self != 0).sum(dim, keepdim=keepdim).to(self.dtype)
+        if p in (float("-inf"),):
+            return self.abs().amin(dim, keepdim=keepdim)
         if p == 1:
             return self.abs().sum(dim, keepdim=keepdim)
         if p in (float("inf"), "inf"):
@@ -1062,8 +1124,10 @@ def where(condition, a, b):
     return _ew.Where.apply(a, b, condition=cond)
 
 
-def cat(tensors, dim=0):
-    """Join tensors along an existing dimension."""
+def cat(tensors, dim=0, *, axis=None):
+    """Join tensors along an existing dimension (``axis=`` is accepted for ``dim=``)."""
+    if axis is not None:
+        dim = axis
     tensors = [_as_tensor(t, "cat") for t in tensors]
     if not tensors:
         raise RuntimeError("cat: expected a non-empty list of tensors")
@@ -1078,8 +1142,11 @@ def cat(tensors, dim=0):
     return _shape.Cat.apply(*tensors, dim=d)
 
 
-def stack(tensors, dim=0):
-    """Join same-shaped tensors along a new dimension."""
+def stack(tensors, dim=0, *, axis=None):
+    """Join same-shaped tensors along a new dimension (``axis=`` is accepted for
+    ``dim=``)."""
+    if axis is not None:
+        dim = axis
     tensors = [_as_tensor(t, "stack") for t in tensors]
     if not tensors:
         raise RuntimeError("stack: expected a non-empty list of tensors")
@@ -1095,3 +1162,7 @@ from .ops import elementwise as _ew  # noqa: E402
 from .ops import linalg as _linalg  # noqa: E402
 from .ops import reduce as _reduce  # noqa: E402
 from .ops import shape as _shape  # noqa: E402
+from .tensor_methods import attach as _attach  # noqa: E402
+from .tensor_methods import numpy_aliases  # noqa: E402
+
+_attach(Tensor)

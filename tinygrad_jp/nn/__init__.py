@@ -19,15 +19,40 @@ from .layers import (
     Unflatten,
     Upsample,
 )
-from .layers_activation import GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
+from .layers_activation import (
+    CELU,
+    ELU,
+    GELU,
+    GLU,
+    SELU,
+    Hardsigmoid,
+    Hardswish,
+    Hardtanh,
+    LeakyReLU,
+    LogSigmoid,
+    LogSoftmax,
+    Mish,
+    ReLU,
+    ReLU6,
+    Sigmoid,
+    SiLU,
+    Softmax,
+    Softplus,
+    Softsign,
+    Tanh,
+)
 from .layers_container import ModuleDict, ModuleList, Sequential
+from .layers_distance import CosineSimilarity
 from .layers_loss import (
     BCELoss,
     BCEWithLogitsLoss,
     CrossEntropyLoss,
+    HuberLoss,
+    KLDivLoss,
     L1Loss,
     MSELoss,
     NLLLoss,
+    SmoothL1Loss,
 )
 from .layers_norm import (
     BatchNorm1d,
@@ -37,6 +62,7 @@ from .layers_norm import (
     LayerNorm,
     LocalResponseNorm,
 )
+from .layers_sparse import Embedding
 from .module import (
     Module,
     Parameter,
@@ -56,5 +82,13 @@ __all__ = [
     "BatchNorm1d", "BatchNorm2d", "LayerNorm", "GroupNorm", "InstanceNorm2d",
     "LocalResponseNorm", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Softmax", "LogSoftmax",
     "GELU", "CrossEntropyLoss", "NLLLoss", "MSELoss", "L1Loss", "BCELoss",
-    "BCEWithLogitsLoss",
+    "BCEWithLogitsLoss", "KLDivLoss", "SmoothL1Loss", "HuberLoss",
+    "ELU", "CELU", "SELU", "ReLU6", "Hardtanh", "Hardsigmoid", "Hardswish", "Softplus",
+    "Softsign", "SiLU", "Mish", "LogSigmoid", "GLU", "Embedding", "CosineSimilarity",
 ]
+
+
+def __getattr__(name):
+    """A missing PyTorch name says what to use instead (see tinygrad_jp/_hints.py)."""
+    from .._hints import missing
+    raise missing(__name__, name, globals())

@@ -36,7 +36,7 @@ __all__ = [
     "dropout", "relu", "leaky_relu", "sigmoid", "tanh", "gelu", "softmax", "log_softmax",
     "cross_entropy", "nll_loss", "mse_loss", "l1_loss", "binary_cross_entropy",
     "binary_cross_entropy_with_logits", "pad", "interpolate",
-]
+]  # and, at the end of this file, the functions of the modules imported there
 
 
 # ---------------------------------------------------------------------- argument checks
@@ -1040,3 +1040,22 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
                 out = m @ out
     return out
 
+
+
+# More functions, one module per concept; they use the argument checks above.
+from . import functional_activation as _activation  # noqa: E402
+from . import functional_distance as _distance  # noqa: E402
+from . import functional_loss as _losses  # noqa: E402
+from . import functional_sparse as _sparse  # noqa: E402
+from .functional_activation import *  # noqa: E402, F403
+from .functional_distance import *  # noqa: E402, F403
+from .functional_loss import *  # noqa: E402, F403
+from .functional_sparse import *  # noqa: E402, F403
+
+__all__ += [*_activation.__all__, *_sparse.__all__, *_distance.__all__, *_losses.__all__]
+
+
+def __getattr__(name):
+    """A missing PyTorch name says what to use instead (see tinygrad_jp/_hints.py)."""
+    from .._hints import missing
+    raise missing(__name__, name, globals())

@@ -1,10 +1,13 @@
-"""Activation layers: ReLU, LeakyReLU, Sigmoid, Tanh, Softmax, LogSoftmax, GELU — thin
-modules over ``nn.functional`` and the Tensor methods."""
+"""Activation layers: ReLU, LeakyReLU, Sigmoid, Tanh, Softmax, LogSoftmax, GELU, the
+ELU family, the hard ones, the smooth ones and GLU — thin modules over
+``nn.functional`` and the Tensor methods."""
 from . import functional as F
 from .layers import _check_tensor
 from .module import Module
 
-__all__ = ["ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Softmax", "LogSoftmax", "GELU"]
+__all__ = ["ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Softmax", "LogSoftmax", "GELU",
+           "ELU", "CELU", "SELU", "ReLU6", "Hardtanh", "Hardsigmoid", "Hardswish",
+           "Softplus", "Softsign", "SiLU", "Mish", "LogSigmoid", "GLU"]
 
 
 class ReLU(Module):
@@ -112,3 +115,69 @@ class GELU(Module):
 
     def extra_repr(self):
         return f"approximate={self.approximate!r}"
+
+
+class _Activation(Module):
+    """A module that applies ``function`` with the arguments it was built with; the
+    arguments show in its repr, as in PyTorch (``ELU(alpha=1.0)``)."""
+
+    function = None         # the nn.functional function, set by each subclass
+    arguments = ()          # names of the constructor's arguments, in order
+    defaults = {}           # their default values
+
+    def __init__(self, *args, **kwargs):
+        super().__init__()
+        names = type(self).arguments
+        if len(args) > len(names):
+            raise TypeError(f"{type(self).__name__} takes at most {len(names)} arguments "
+                            f"({', '.join(names)}), got {len(args)}")
+        values = dict(type(self).defaults)
+        values.update(zip(names, args, strict=False))
+        for key, value in kwargs.items():
+            if key not in names:
+                raise TypeError(f"{type(self).__name__}: unexpected argument {key!r}")
+            values[key] = value
+        for key in names:
+            setattr(self, key, values[key])
+
+    def forward(self, input):
+        _check_tensor(type(self).__name__, input)
+        kwargs = {k: getattr(self, k) for k in type(self).arguments if k != "inplace"}
+        return type(self).function(input, **kwargs)
+
+    def extra_repr(self):
+        shown = [f"{k}={getattr(self, k)!r}" for k in type(self).arguments
+                 if k != "inplace" or getattr(self, k)]
+        return ", ".join(shown)
+
+
+def _activation(name, function, defaults, doc):
+    """Make an activation module class named ``name`` (arguments and defaults as in
+    PyTorch's)."""
+    return type(name, (_Activation,), {
+        "function": staticmethod(function), "arguments": tuple(defaults),
+        "defaults": defaults, "__doc__": doc, "__module__": __name__})
+
+
+ELU = _activation("ELU", F.elu, {"alpha": 1.0, "inplace": False},
+                  "x for x > 0, α(eˣ − 1) otherwise.")
+CELU = _activation("CELU", F.celu, {"alpha": 1.0, "inplace": False},
+                   "x for x > 0, α(e^(x/α) − 1) otherwise.")
+SELU = _activation("SELU", F.selu, {"inplace": False},
+                   "scale · elu(x, α) with the self-normalising constants.")
+ReLU6 = _activation("ReLU6", F.relu6, {"inplace": False}, "min(max(x, 0), 6).")
+Hardtanh = _activation("Hardtanh", F.hardtanh,
+                       {"min_val": -1.0, "max_val": 1.0, "inplace": False},
+                       "x limited to [min_val, max_val].")
+Hardsigmoid = _activation("Hardsigmoid", F.hardsigmoid, {"inplace": False},
+                          "0 below −3, 1 above 3, x/6 + 1/2 between.")
+Hardswish = _activation("Hardswish", F.hardswish, {"inplace": False},
+                        "x · hardsigmoid(x).")
+Softplus = _activation("Softplus", F.softplus, {"beta": 1.0, "threshold": 20.0},
+                       "log(1 + e^(βx)) / β, and x where βx > threshold.")
+Softsign = _activation("Softsign", F.softsign, {}, "x / (1 + |x|).")
+SiLU = _activation("SiLU", F.silu, {"inplace": False}, "x · σ(x) (swish).")
+Mish = _activation("Mish", F.mish, {"inplace": False}, "x · tanh(softplus(x)).")
+LogSigmoid = _activation("LogSigmoid", F.logsigmoid, {}, "log σ(x), stable.")
+GLU = _activation("GLU", F.glu, {"dim": -1},
+                  "Split ``dim`` in halves a, b; return a · σ(b).")

@@ -6,7 +6,7 @@ from .layers import _check_tensor
 from .module import Module
 
 __all__ = ["CrossEntropyLoss", "NLLLoss", "MSELoss", "L1Loss", "BCELoss",
-           "BCEWithLogitsLoss"]
+           "BCEWithLogitsLoss", "KLDivLoss", "SmoothL1Loss", "HuberLoss"]
 
 _REDUCTIONS = ("mean", "sum", "none")
 
@@ -126,3 +126,44 @@ class BCEWithLogitsLoss(_Loss):
         return F.binary_cross_entropy_with_logits(input, target, weight=self.weight,
                                                   reduction=self.reduction,
                                                   pos_weight=self.pos_weight)
+
+
+class KLDivLoss(_Loss):
+    """KL divergence of ``target`` (probabilities, or log-probabilities with
+    ``log_target=True``) from ``input`` (log-probabilities). Use
+    ``reduction='batchmean'`` for the mathematical KL per sample."""
+
+    def __init__(self, size_average=None, reduce=None, reduction="mean", log_target=False):
+        batchmean = reduction == "batchmean"
+        super().__init__(size_average, reduce, "mean" if batchmean else reduction)
+        if batchmean:
+            self.reduction = "batchmean"
+        self.log_target = log_target
+
+    def forward(self, input, target):
+        self._check(input, target)
+        return F.kl_div(input, target, reduction=self.reduction, log_target=self.log_target)
+
+
+class SmoothL1Loss(_Loss):
+    """½r²/β for |r| < β, |r| − ½β beyond (r = input − target)."""
+
+    def __init__(self, size_average=None, reduce=None, reduction="mean", beta=1.0):
+        super().__init__(size_average, reduce, reduction)
+        self.beta = beta
+
+    def forward(self, input, target):
+        self._check(input, target)
+        return F.smooth_l1_loss(input, target, reduction=self.reduction, beta=self.beta)
+
+
+class HuberLoss(_Loss):
+    """½r² for |r| < δ, δ(|r| − ½δ) beyond (r = input − target)."""
+
+    def __init__(self, reduction="mean", delta=1.0):
+        super().__init__(reduction=reduction)
+        self.delta = delta
+
+    def forward(self, input, target):
+        self._check(input, target)
+        return F.huber_loss(input, target, reduction=self.reduction, delta=self.delta)

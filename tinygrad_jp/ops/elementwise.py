@@ -244,3 +244,16 @@ class Clamp(Function):
 
     def backward(self, grad):
         return grad * _constant(self.saved[0].astype(grad.dtype))
+
+
+class Tan(Function):
+    """tan(x); d/dx = 1 + tan²(x), written with the output so it is one multiply."""
+
+    def forward(self, a):
+        out = np.tan(a.data)
+        self.save_for_backward(out)
+        return out
+
+    def backward(self, grad):
+        y = self.output(self.saved[0])
+        return grad * (1.0 + y * y)

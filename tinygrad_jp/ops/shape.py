@@ -3,6 +3,7 @@ higher-order gradients flow through them too."""
 import numpy as np
 
 from ..autograd import Function
+from ..tensor import Tensor
 
 
 class Reshape(Function):
@@ -224,3 +225,75 @@ class Clone(Function):
 
     def backward(self, grad):
         return grad
+
+
+class Flip(Function):
+    """Reverse the order along ``dims`` (a copy, like PyTorch's: a view would let a
+    write into the result change the input); its own adjoint."""
+
+    def forward(self, a, dims):
+        self.dims = dims
+        return np.flip(a.data, dims).copy()
+
+    def backward(self, grad):
+        return grad.flip(self.dims)
+
+
+class Roll(Function):
+    """Shift elements along ``dims`` with wrap-around; the adjoint shifts back."""
+
+    def forward(self, a, shifts, dims):
+        self.shifts, self.dims = shifts, dims
+        return np.roll(a.data, shifts, dims)
+
+    def backward(self, grad):
+        return grad.roll(tuple(-s for s in self.shifts), self.dims)
+
+
+class Gather(Index):
+    """``gather`` / ``index_select``: advanced indexing with the index arrays built by
+    the caller; backward scatters with accumulation (an index may repeat)."""
+
+
+class Scatter(Function):
+    """A copy of ``a`` with ``src`` written at ``index`` (a tuple of index arrays).
+
+    The gradient of ``a`` is zero where it was overwritten; ``src``'s is the gradient
+    gathered back from those positions (``src_slices`` trims nothing when ``src`` has
+    the index's shape, else pads the gradient back to ``src``'s shape)."""
+
+    def forward(self, a, src, index, src_slices):
+        self.index, self.src_slices, self.src_shape = index, src_slices, src.data.shape
+        out = a.data.copy()
+        out[index] = src.data[src_slices]
+        return out
+
+    def backward(self, grad):
+        kept = np.ones(grad.shape, dtype=grad.dtype)
+        kept[self.index] = 0
+        grad_a = grad * Tensor._wrap(kept) if self.needs_input_grad[0] else None
+        return grad_a, _gather_back(self, grad) if self.needs_input_grad[1] else None
+
+
+class ScatterAdd(Function):
+    """A copy of ``a`` with ``src`` added at ``index``; repeated indices accumulate."""
+
+    def forward(self, a, src, index, src_slices):
+        self.index, self.src_slices, self.src_shape = index, src_slices, src.data.shape
+        out = a.data.copy()
+        np.add.at(out, index, src.data[src_slices])
+        return out
+
+    def backward(self, grad):
+        return (grad if self.needs_input_grad[0] else None,
+                _gather_back(self, grad) if self.needs_input_grad[1] else None)
+
+
+def _gather_back(node, grad):
+    """The gradient of a scattered ``src``: read back at the index, padded with zeros
+    where ``src`` was larger than the index."""
+    picked = grad[node.index]
+    if picked.shape == node.src_shape:
+        return picked
+    return IndexAdd.apply(picked, index=node.src_slices, shape=node.src_shape)
+

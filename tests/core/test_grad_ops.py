@@ -117,8 +117,10 @@ def test_reduction_gradients(name, case):
                       * np.random.default_rng(0).permutation(x.data.size).reshape(x.shape)
                       / x.data.size, requires_grad=True)
     if name == "std":
-        # sqrt is not differentiable at 0: keep every reduced slice spread out
-        x = tg.tensor(x.data + np.arange(x.data.size).reshape(x.shape), requires_grad=True)
+        # sqrt is not differentiable at 0: keep every reduced slice spread out (steps of
+        # 7 exceed the drawn values' range of 6, so no two elements can coincide)
+        x = tg.tensor(x.data + 7.0 * np.arange(x.data.size).reshape(x.shape),
+                      requires_grad=True)
     if name == "logsumexp" and isinstance(dims, tuple):
         dims = dims[0]
     fn = REDUCTIONS[name]

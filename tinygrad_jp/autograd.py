@@ -12,6 +12,7 @@ The engine walks these edges without recursion.
 """
 import functools
 import itertools
+import weakref
 
 import numpy as np
 
@@ -39,15 +40,40 @@ def is_grad_enabled():
 class ModuleCall:
     """One call of an ``nn.Module`` while grad mode is on. Every node recorded during the
     call remembers it (``node.module_call``), so a graph can be drawn grouped by module
-    after an ordinary forward pass, as torchviz users do."""
+    after an ordinary forward pass, as torchviz users do.
 
-    __slots__ = ("module", "args", "kwargs", "parent", "output", "seq")
+    It holds its tensors *weakly*: a strong reference to the output would close a cycle
+    (output → node → call → output) and keep every activation of a step alive until the
+    cyclic garbage collector runs, which made training a third slower."""
+
+    __slots__ = ("module", "parent", "seq", "inputs", "outputs")
     _counter = itertools.count()
 
     def __init__(self, module, args, kwargs, parent):
-        self.module, self.args, self.kwargs, self.parent = module, args, kwargs, parent
-        self.output = None
+        self.module, self.parent = module, parent
         self.seq = next(self._counter)     # calls in the order they started
+        tensors = [a for a in args if isinstance(a, Tensor)]
+        if kwargs:
+            tensors += [a for a in kwargs.values() if isinstance(a, Tensor)]
+        self.inputs = tuple([weakref.ref(t) for t in tensors])
+        self.outputs = ()
+
+    def finish(self, output):
+        """Note the nodes that made the call's output (a tensor, or a tuple / list of
+        them); an output that is one of the inputs was not made here."""
+        outs = output if isinstance(output, (tuple, list)) else (output,)
+        inputs = {id(r()) for r in self.inputs}
+        self.outputs = tuple([weakref.ref(t.grad_fn) for t in outs
+                              if isinstance(t, Tensor) and t.grad_fn is not None
+                              and id(t) not in inputs])
+
+    def input_tensors(self):
+        """The call's tensor arguments that are still alive."""
+        return [t for t in (r() for r in self.inputs) if t is not None]
+
+    def output_nodes(self):
+        """The nodes that made the call's output, while they are alive."""
+        return [n for n in (r() for r in self.outputs) if n is not None]
 
 
 def current_module_call():

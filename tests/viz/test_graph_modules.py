@@ -308,3 +308,23 @@ def test_command_line_draws_a_factory(tmp_path, capsys):
     assert "wrote" in capsys.readouterr().out
     with pytest.raises(ValueError, match="unknown model"):
         vg._load_model("NoSuchNet")
+
+
+def test_module_calls_make_no_reference_cycles():
+    """The record of a module call holds its tensors weakly: a step's activations are
+    freed as soon as the step's tensors go, without waiting for the cyclic collector
+    (a strong reference made SimpleConvNet's train step a third slower)."""
+    import gc
+    import weakref
+    model = nn.Sequential(nn.Linear(4, 4), nn.ReLU(), nn.Linear(4, 2))
+    gc.collect()
+    gc.disable()
+    try:
+        x = tg.randn(3, 4)
+        out = model(x)
+        out_ref, node_ref = weakref.ref(out), weakref.ref(out.grad_fn)
+        out.sum().backward()
+        del out
+        assert out_ref() is None and node_ref() is None
+    finally:
+        gc.enable()

@@ -240,7 +240,7 @@ class Module:
                 self.forward(*args, **kwargs)
         finally:
             mode.module_call = call.parent
-        call.output = output
+        call.finish(output)
         return output
 
     def _call_with_hooks(self, args, kwargs):

@@ -403,13 +403,11 @@ class ModuleTrace:
 def _describe_call(call, module_call):
     """Fill a :class:`_Call`'s inputs and output nodes from the recorded module call."""
     stop = set()
-    for t in _flatten_tensors((module_call.args, module_call.kwargs)):
+    for t in module_call.input_tensors():
         call.inputs[id(t)] = weakref.ref(t)
         if t.grad_fn is not None:
             stop.add(t.grad_fn)
-    for t in _flatten_tensors(module_call.output):
-        if t.grad_fn is not None and t.grad_fn not in stop:
-            call.outputs.append(weakref.ref(t.grad_fn))
+    call.outputs.extend(weakref.ref(n) for n in module_call.output_nodes() if n not in stop)
 
 
 def record_modules(model):

@@ -47,8 +47,9 @@ CUDA_PENDING = {"conv2d", "max_pool", "avg_pool"}
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_op_matches_the_cpu(name, device, request):
     if device == "cuda" and name in CUDA_PENDING:
-        request.applymarker(pytest.mark.xfail(strict=True, raises=(TypeError, RuntimeError, AttributeError),
-                                              reason="conv/pool have no CUDA kernels yet"))
+        request.applymarker(pytest.mark.xfail(
+            strict=True, raises=(TypeError, RuntimeError, AttributeError),
+            reason="conv/pool have no CUDA kernels yet"))
     shapes, fn = CASES[name]
     arrays = [rand(*s, seed=i) for i, s in enumerate(shapes)]
     cpu_in = [tg.tensor(a, dtype=tg.float64, requires_grad=True) for a in arrays]

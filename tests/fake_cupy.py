@@ -82,10 +82,11 @@ class ndarray:
         return np.array(self._a, copy=True)
 
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
-        out = kwargs.get("out")
+        out = kwargs.pop("out", None)
+        kwargs = _unwrap(kwargs)
         if out is not None:
             kwargs["out"] = tuple(_unwrap(o) for o in out)
-        result = getattr(ufunc, method)(*_unwrap(inputs), **_unwrap(kwargs))
+        result = getattr(ufunc, method)(*_unwrap(inputs), **kwargs)
         if out is not None:
             return out[0] if len(out) == 1 else out
         return _wrap(result)
@@ -288,14 +289,14 @@ def install():
     global _module
     import sys
 
-    from tinygrad_jp import device
+    from tinygrad_jp import devices as device
     _module = sys.modules[__name__]
     device._use_cuda_module(_module)
     return _module
 
 
 def uninstall():
-    from tinygrad_jp import device
+    from tinygrad_jp import devices as device
     device._use_cuda_module(None)
 
 

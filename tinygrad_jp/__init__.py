@@ -37,6 +37,7 @@ from .functional import FUNCTION_FORMS
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .ops.parallel import num_threads as get_num_threads
 from .ops.parallel import set_num_threads
+from .devices import device
 from .random import manual_seed
 from .serialization import load, load_metadata, save
 from .tensor import Tensor, cat, matmul, maximum, minimum, stack, tensor, where
@@ -98,6 +99,7 @@ __all__ = [
     "load",
     "load_metadata",
     "save",
+    "device",
     "Tensor",
     "cat",
     "matmul",

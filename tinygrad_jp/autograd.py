@@ -239,8 +239,12 @@ class Function:
         try:
             data = fn.forward(*tensors, **params)
         except TypeError:
-            _check_one_device(fn.name, tensors)     # CuPy refuses host arrays: say why
-            raise
+            # CuPy refuses host arrays: a 0-d CPU tensor joins the GPU (as in PyTorch);
+            # tensors on two devices are the user's mistake, said PyTorch's way.
+            moved = _scalars_to_device(fn.name, tensors)
+            if moved is None:
+                raise
+            return cls.apply(*moved, **params)
         if type(data) is not np.ndarray and not is_device_array(data):
             data = np.asarray(data)  # NumPy turns 0-d results into scalars
         if _mode.anomaly:
@@ -309,18 +313,22 @@ class Function:
         return f"<{self.name}>"
 
 
-def _check_one_device(op, tensors):
-    """PyTorch's error when an op's inputs live on two devices (0-d CPU tensors may join
-    a GPU op, as in PyTorch)."""
+def _scalars_to_device(op, tensors):
+    """The inputs with their 0-d CPU tensors moved to the GPU the others are on (None when
+    there is nothing to move); PyTorch's error when inputs live on two devices."""
     devices = {}
     for t in tensors:
         if t.data.ndim or t.is_cuda:
-            devices.setdefault(str(t.device), t)
+            devices.setdefault(str(t.device), t.device)
     if len(devices) > 1:
         a, b = list(devices)[:2]
         raise RuntimeError(f"{op}: Expected all tensors to be on the same device, but found "
                            f"at least two devices, {a} and {b}! Move them with .to(device) "
                            "(e.g. the batch: x = x.to(device))")
+    target = next(iter(devices.values()), None)
+    if target is None or target.type != "cuda" or all(t.is_cuda for t in tensors):
+        return None
+    return [t if t.is_cuda else t.to(target) for t in tensors]
 
 
 def _fit_gradient(grad, shape, dtype, node):
@@ -548,5 +556,5 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     return run_backward(outputs, seeds, retain_graph, create_graph, inputs, allow_unused)
 
 
-from .device import is_device_array  # noqa: E402
+from .devices import is_device_array  # noqa: E402
 from .tensor import Tensor  # noqa: E402  (the Tensor class needs this module first)

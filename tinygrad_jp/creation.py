@@ -1,10 +1,13 @@
-"""Tensor creation functions (``tg.zeros``, ``tg.randn``, ...), all with ``dtype=`` and
-``requires_grad=``; random ones draw from the generator that ``tg.manual_seed`` seeds."""
+"""Tensor creation functions (``tg.zeros``, ``tg.randn``, ...), all with ``dtype=``,
+``device=`` and ``requires_grad=``; random ones draw from the generator that
+``tg.manual_seed`` seeds (on the host, so a seed gives the same numbers on every
+device), the others are made directly on their device."""
 import math
 
 import numpy as np
 
 from . import dtypes
+from .devices import array_module, to_device
 from .random import get_rng
 from .tensor import Tensor, _shape_arg
 
@@ -26,7 +29,14 @@ def _dtype(dtype, default=dtypes.DEFAULT_FLOAT):
     return dtypes.to_dtype(dtype) if dtype is not None else default
 
 
-def _make(array, requires_grad):
+def _xp(device):
+    """NumPy, or CuPy for a CUDA ``device`` (None: the CPU)."""
+    return np if device is None else array_module(device)
+
+
+def _make(array, requires_grad, device=None):
+    if device is not None:
+        array = to_device(array, device)
     t = Tensor._wrap(array)
     if requires_grad:
         t.requires_grad_(True)
@@ -35,36 +45,40 @@ def _make(array, requires_grad):
 
 # Factories allocate the result in its own dtype: building float64 and casting would
 # need three times the result's memory at the peak.
-def zeros(*size, dtype=None, requires_grad=False):
-    return _make(np.zeros(_size("zeros", size), _dtype(dtype)), requires_grad)
+def zeros(*size, dtype=None, device=None, requires_grad=False):
+    return _make(_xp(device).zeros(_size("zeros", size), _dtype(dtype)), requires_grad)
 
 
-def ones(*size, dtype=None, requires_grad=False):
-    return _make(np.ones(_size("ones", size), _dtype(dtype)), requires_grad)
+def ones(*size, dtype=None, device=None, requires_grad=False):
+    return _make(_xp(device).ones(_size("ones", size), _dtype(dtype)), requires_grad)
 
 
-def empty(*size, dtype=None, requires_grad=False):
-    return _make(np.empty(_size("empty", size), _dtype(dtype)), requires_grad)
+def empty(*size, dtype=None, device=None, requires_grad=False):
+    return _make(_xp(device).empty(_size("empty", size), _dtype(dtype)), requires_grad)
 
 
-def full(size, fill_value, dtype=None, requires_grad=False):
+def full(size, fill_value, dtype=None, device=None, requires_grad=False):
     dtype = _dtype(dtype, dtypes.result_dtype(fill_value))
-    return _make(np.full(_size("full", (size,)), fill_value, dtype), requires_grad)
+    return _make(_xp(device).full(_size("full", (size,)), fill_value, dtype), requires_grad)
 
 
-def zeros_like(t, dtype=None, requires_grad=False):
-    return _make(np.zeros(t.shape, _dtype(dtype, t.dtype)), requires_grad)
+# The _like factories make their tensor where ``t`` lives unless ``device`` says otherwise.
+def zeros_like(t, dtype=None, device=None, requires_grad=False):
+    return zeros(*t.shape, dtype=_dtype(dtype, t.dtype), device=device or t.device,
+                 requires_grad=requires_grad)
 
 
-def ones_like(t, dtype=None, requires_grad=False):
-    return _make(np.ones(t.shape, _dtype(dtype, t.dtype)), requires_grad)
+def ones_like(t, dtype=None, device=None, requires_grad=False):
+    return ones(*t.shape, dtype=_dtype(dtype, t.dtype), device=device or t.device,
+                requires_grad=requires_grad)
 
 
-def full_like(t, fill_value, dtype=None, requires_grad=False):
-    return _make(np.full(t.shape, fill_value, _dtype(dtype, t.dtype)), requires_grad)
+def full_like(t, fill_value, dtype=None, device=None, requires_grad=False):
+    return full(t.shape, fill_value, dtype=_dtype(dtype, t.dtype),
+                device=device or t.device, requires_grad=requires_grad)
 
 
-def arange(start, end=None, step=1, dtype=None, requires_grad=False):
+def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False):
     """Like ``torch.arange``: int64 for integer arguments, float32 otherwise."""
     if end is None:
         start, end = 0, start
@@ -74,15 +88,15 @@ def arange(start, end=None, step=1, dtype=None, requires_grad=False):
     default = dtypes.int64 if integral else dtypes.DEFAULT_FLOAT
     # computed in float64 and rounded, so a float32 range has the same points
     return _make(np.arange(start, end, step).astype(_dtype(dtype, default), copy=False),
-                 requires_grad)
+                 requires_grad, device)
 
 
-def linspace(start, end, steps, dtype=None, requires_grad=False):
-    return _make(np.linspace(start, end, steps, dtype=_dtype(dtype)), requires_grad)
+def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
+    return _make(np.linspace(start, end, steps, dtype=_dtype(dtype)), requires_grad, device)
 
 
-def eye(n, m=None, dtype=None, requires_grad=False):
-    return _make(np.eye(n, m, dtype=_dtype(dtype)), requires_grad)
+def eye(n, m=None, dtype=None, device=None, requires_grad=False):
+    return _make(_xp(device).eye(n, m, dtype=_dtype(dtype)), requires_grad)
 
 
 # Random numbers are drawn as float64 (or int64), the stream a seed has always given,
@@ -103,19 +117,20 @@ def _sample(draw, shape, dtype):
     return out.reshape(shape)
 
 
-def randn(*size, dtype=None, requires_grad=False):
+def randn(*size, dtype=None, device=None, requires_grad=False):
     """Standard normal samples."""
     shape = _size("randn", size)
-    return _make(_sample(get_rng().standard_normal, shape, _dtype(dtype)), requires_grad)
+    return _make(_sample(get_rng().standard_normal, shape, _dtype(dtype)), requires_grad,
+                 device)
 
 
-def rand(*size, dtype=None, requires_grad=False):
+def rand(*size, dtype=None, device=None, requires_grad=False):
     """Uniform samples in [0, 1)."""
     shape = _size("rand", size)
-    return _make(_sample(get_rng().random, shape, _dtype(dtype)), requires_grad)
+    return _make(_sample(get_rng().random, shape, _dtype(dtype)), requires_grad, device)
 
 
-def randint(low, high=None, size=None, dtype=None, requires_grad=False):
+def randint(low, high=None, size=None, dtype=None, device=None, requires_grad=False):
     """Integers in [low, high) (int64), as ``torch.randint(low, high, size)``."""
     if high is None:
         low, high = 0, low
@@ -126,15 +141,17 @@ def randint(low, high=None, size=None, dtype=None, requires_grad=False):
     shape = _size("randint", (size,))
     rng = get_rng()
     return _make(_sample(lambda size: rng.integers(low, high, size), shape,
-                         _dtype(dtype, dtypes.int64)), requires_grad)
+                         _dtype(dtype, dtypes.int64)), requires_grad, device)
 
 
-def randn_like(t, dtype=None, requires_grad=False):
-    return randn(*t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad)
+def randn_like(t, dtype=None, device=None, requires_grad=False):
+    return randn(*t.shape, dtype=dtype or t.dtype, device=device or t.device,
+                 requires_grad=requires_grad)
 
 
-def rand_like(t, dtype=None, requires_grad=False):
-    return rand(*t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad)
+def rand_like(t, dtype=None, device=None, requires_grad=False):
+    return rand(*t.shape, dtype=dtype or t.dtype, device=device or t.device,
+                requires_grad=requires_grad)
 
 
 def from_numpy(ndarray):
@@ -148,12 +165,13 @@ def from_numpy(ndarray):
     return Tensor._wrap(ndarray)
 
 
-def as_tensor(data, dtype=None):
+def as_tensor(data, dtype=None, device=None):
     """``data`` as a tensor without copying when it already is one (or a NumPy array)
-    of the wanted dtype; otherwise like :func:`tensor`."""
-    if isinstance(data, Tensor) and (dtype is None or data.dtype == dtypes.to_dtype(dtype)):
-        return data
-    return Tensor(data, dtype=dtype)
+    of the wanted dtype and device; otherwise like :func:`tensor`."""
+    if isinstance(data, Tensor):
+        return data.to(device=device, dtype=dtype)
+    t = Tensor(data, dtype=dtype)
+    return t if device is None else t.to(device)
 
 
 def is_tensor(obj):

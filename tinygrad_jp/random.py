@@ -12,6 +12,9 @@ def manual_seed(seed):
     if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool):
         raise TypeError(f"manual_seed: seed must be an int, got {type(seed).__name__}")
     _generator = np.random.default_rng(int(seed))
+    from . import devices
+    if devices._cuda is not None:       # the GPU's generator too, once CUDA is in use
+        devices._cuda.random.seed(int(seed) % 2 ** 32)
     return _generator
 
 

@@ -23,6 +23,7 @@ from collections import OrderedDict
 import numpy as np
 
 from ._io import atomic_path
+from .devices import CPU, device, to_device
 
 from .tensor import Tensor
 
@@ -43,7 +44,7 @@ def _crc32(arrays):
 
 def _array_of(name, value):
     if isinstance(value, Tensor):
-        array = value.data
+        array = to_device(value.data, CPU)   # a CUDA tensor saves to the same file
     elif isinstance(value, np.ndarray):
         array = value
     elif hasattr(value, "detach") and hasattr(value, "numpy"):  # a CPU torch.Tensor
@@ -191,14 +192,24 @@ def load_metadata(path):
     return meta
 
 
-def load(path, with_metadata=False):
+def load(path, with_metadata=False, map_location=None, weights_only=True):
     """Load a safetensors file into an ordered dict of Tensors (name → Tensor).
 
     Feed it to ``model.load_state_dict(...)`` (or use ``model.load(path)``, which also
-    checks dtypes). With ``with_metadata=True`` returns ``(state_dict, metadata)``.
+    checks dtypes); ``load_state_dict`` puts each value on its parameter's own device.
+    ``map_location`` puts every tensor on a device first (``'cpu'``, ``'cuda'``,
+    ``tg.device(...)``), as in PyTorch; ``weights_only`` is accepted for PyTorch's
+    scripts and is always true here (a safetensors file holds only tensors: nothing is
+    unpickled). With ``with_metadata=True`` returns ``(state_dict, metadata)``.
     Truncated, corrupted (checksum mismatch) or non-safetensors files raise a
     ``RuntimeError`` naming the file.
     """
+    if weights_only is False:
+        raise ValueError("load: weights_only=False would unpickle arbitrary objects; "
+                         "tinygrad_jp files hold tensors only, so leave it True")
+    if map_location is not None and not isinstance(map_location, (str, device)):
+        raise TypeError("load: map_location must be a device such as 'cpu' or 'cuda', got "
+                        f"{type(map_location).__name__}")
     path = os.fspath(path)
     if not os.path.exists(path):
         raise FileNotFoundError(f"load: no such file: {path!r}")
@@ -220,5 +231,7 @@ def load(path, with_metadata=False):
         array = arrays[name]
         if not array.flags.writeable:
             array = array.copy()
+        if map_location is not None:
+            array = to_device(array, map_location)
         state[name] = Tensor._wrap(array)
     return (state, meta) if with_metadata else state

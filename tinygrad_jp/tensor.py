@@ -6,7 +6,7 @@ import numpy as np
 
 from . import dtypes
 from .autograd import RemovableHandle, _mode
-from .device import CPU, array_module, device, device_of, is_device_array, to_device
+from .devices import CPU, array_module, device, device_of, is_device_array, to_device
 
 __all__ = ["Tensor", "tensor"]
 

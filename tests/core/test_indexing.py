@@ -44,8 +44,10 @@ def index_mixes(draw, shape):
             kinds += ["ellipsis"] if not ellipsis_used else []
         elif not ellipsis_used:
             kinds += ["ellipsis"]
-        if len(items) >= 7 and "stop" in kinds:
-            kinds = ["stop"]
+        if len(items) >= 7:
+            # Long enough: finish (no more None, which would pile up dims without end
+            # while an Ellipsis still waits for its dims to be covered).
+            kinds = ["stop"] if "stop" in kinds else [k for k in kinds if k != "none"]
         kind = draw(st.sampled_from(kinds))
         if kind == "stop":
             return tuple(items)
@@ -127,6 +129,9 @@ def test_an_ellipsis_that_covers_no_dim_does_not_separate_advanced_indices():
     index = (None, 0, [[0]], 0, Ellipsis, [[0, 0]], None)
     assert tg.tensor(a)[index].shape == (1, 1, 2, 1)
     assert torch_rule(a, index).shape == (1, 1, 2, 1)
+    # without an integer beside them too (found by the comparison with torch)
+    index = (None, slice(None), [0], Ellipsis, [0, 0], None, None)
+    assert tg.tensor(np.zeros((1, 1, 1)))[index].shape == (1, 1, 2, 1, 1)
 
 
 def test_integer_slice_list_keeps_pytorchs_dim_order():

@@ -14,7 +14,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import fake_cupy  # noqa: E402
 
-from tinygrad_jp import device as _device  # noqa: E402
+from tinygrad_jp import devices as _device  # noqa: E402
 
 
 def _real_gpu():

@@ -14,6 +14,7 @@ import numpy as np
 
 from .. import dtypes as _dtypes
 from .. import autograd as _autograd
+from .. import devices as _device
 from ..autograd import no_grad
 from ..tensor import Tensor, _to_array
 
@@ -161,29 +162,29 @@ def _as_array(value):
 
 
 def _parse_to_args(args, kwargs):
-    """The dtype in ``module.to('cpu')``, ``to(tg.float64)``, ``to(tensor)``,
-    ``to('cpu', tg.float64)`` or ``to(dtype=...)``; devices other than the CPU fail."""
+    """(device, dtype) of ``module.to('cuda')``, ``to(tg.float64)``, ``to(tensor)``,
+    ``to('cuda', tg.float64)`` or ``to(device=..., dtype=...)``; None where not given."""
     dtype = kwargs.pop("dtype", None)
-    device = kwargs.pop("device", None)
+    where = kwargs.pop("device", None)
     kwargs.pop("non_blocking", None)
     if kwargs:
         raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)}")
     for a in args:
         if isinstance(a, Tensor):
-            dtype = a.dtype
-        elif isinstance(a, str) and a.split(":")[0] in ("cpu", "cuda", "mps", "meta"):
-            device = a
+            where, dtype = a.device, a.dtype
+        elif isinstance(a, (str, _device.device)) or isinstance(a, int) \
+                and not isinstance(a, bool):
+            where = a
         elif a is not None:
             dtype = a
-    if device is not None and str(device).split(":")[0] != "cpu":
-        raise RuntimeError(f"to: tinygrad_jp runs on the CPU only (NumPy), got device "
-                           f"{device!r}")
+    if where is not None:
+        where = _device.device(where)
     if dtype is not None:
         dtype = _dtypes.to_dtype(dtype, "Module.to")
         if dtype.kind != "f":
             raise TypeError(f"nn.Module.to only accepts floating point dtypes, but got "
                             f"desired dtype={dtype}")
-    return dtype
+    return where, dtype
 
 
 class Module:
@@ -553,14 +554,38 @@ class Module:
                     b.data = b.data.astype(dtype)
         return self
 
+    def _move(self, where):
+        """Move every parameter (and its gradient) and buffer to device ``where`` in place:
+        the same Parameter objects, so an optimizer made earlier keeps working."""
+        for p in self.parameters():
+            p.data = _device.to_device(p.data, where)
+            if p.grad is not None:
+                p.grad = Tensor._wrap(_device.to_device(p.grad.data, where))
+        for m in self.modules():
+            for b in m._buffers.values():
+                if b is not None:
+                    b.data = _device.to_device(b.data, where)
+        return self
+
     def to(self, *args, **kwargs):
-        """``model.to(tg.float64)`` casts floating-point parameters and buffers in place
-        (integer buffers such as ``num_batches_tracked`` stay int64); ``to('cpu')`` is a
-        no-op. Returns self."""
-        dtype = _parse_to_args(args, dict(kwargs))
+        """``model.to('cuda')`` moves parameters and buffers to the GPU in place (the same
+        Parameter objects: an optimizer made earlier keeps working); ``to(tg.float64)``
+        casts the floating-point ones (integer buffers such as ``num_batches_tracked``
+        stay int64); ``to('cuda', tg.float16)`` does both. Returns self."""
+        where, dtype = _parse_to_args(args, dict(kwargs))
+        if where is not None:
+            self._move(where)
         if dtype is not None:
             self._cast(dtype)
         return self
+
+    def cuda(self, device=None):
+        """Move parameters and buffers to the GPU (``device``: an index or
+        ``'cuda:N'``) in place; returns self."""
+        where = _device.device("cuda" if device is None else device)
+        if where.type != "cuda":
+            raise ValueError(f"cuda: expected a CUDA device, got {where}")
+        return self._move(where)
 
     def float(self):
         """Cast floating-point parameters and buffers to float32; returns self."""
@@ -575,8 +600,8 @@ class Module:
         return self._cast(_dtypes.float16)
 
     def cpu(self):
-        """A no-op (everything lives on the CPU); returns self."""
-        return self
+        """Move parameters and buffers to host memory in place; returns self."""
+        return self._move(_device.CPU)
 
     # ------------------------------------------------------------------ state dict
     def _save_to_state_dict(self, destination, prefix, keep_vars):
@@ -671,10 +696,12 @@ class Module:
                                + "\n\t".join(lines))
         with no_grad():
             for target, array in pairs:
+                # Each value goes onto the parameter's own device, as in PyTorch.
+                array = _device.to_device(array, _device.device_of(target.data))
                 if assign:  # take the checkpoint's array (and its float precision)
                     same_kind = array.dtype.kind == target.data.dtype.kind
-                    target.data = np.array(array, dtype=None if same_kind else
-                                           target.data.dtype)
+                    target.data = array.astype(target.data.dtype, copy=True) \
+                        if not same_kind else array.copy()
                 else:
                     target.data[...] = array
         return _IncompatibleKeys(missing, unexpected)

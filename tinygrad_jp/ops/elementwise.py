@@ -3,7 +3,7 @@ sums their gradients back over broadcast dimensions."""
 import numpy as np
 
 from ..autograd import Function
-from ..device import array_module
+from ..devices import array_module
 from ..tensor import Tensor
 
 

@@ -4,7 +4,7 @@ fused op whose backward is written with Tensor ops (so ``create_graph`` works)."
 import numpy as np
 
 from ..autograd import Function, is_grad_enabled
-from ..device import array_module, as_array
+from ..devices import array_module, as_array
 from ..tensor import Tensor
 from .reduce import GatherAlongDim
 
@@ -83,7 +83,7 @@ class CrossEntropyIndex(Function):
     def _coefficients(self, dt):
         """Per-sample factors a (nll part) and b (smoothing part), before ``grad``."""
         eps, c = self.smoothing, self.saved[1].shape[1]
-        scale = (1.0 / self.denominator) if self.reduction == "mean" else 1.0
+        scale = (1.0 / float(self.denominator)) if self.reduction == "mean" else 1.0
         a = self.wt * dt.type((1.0 - eps) * scale)
         b = None
         if eps:

@@ -2,7 +2,7 @@
 import numpy as np
 
 from ..autograd import Function, is_grad_enabled
-from ..device import array_module, as_array
+from ..devices import array_module, as_array
 from ..tensor import Tensor, where
 
 

@@ -3,7 +3,7 @@ higher-order gradients flow through them too."""
 import numpy as np
 
 from ..autograd import Function
-from ..device import array_module, as_array, device_of, to_device
+from ..devices import array_module, as_array, device_of, to_device
 from ..tensor import Tensor
 
 
@@ -126,6 +126,11 @@ def torch_index(items, ndim):
     for i in items:
         has_select = has_select or _selects(i)
         has_advanced = has_advanced or _is_advanced(i)
+    if has_advanced and any(i is Ellipsis for i in items) and \
+            sum(_dims_indexed(i) for i in items) == ndim:
+        # PyTorch spells an Ellipsis out as full slices, so one that covers no dim is
+        # nothing; NumPy would still count it as separating the advanced indices.
+        items = tuple(i for i in items if i is not Ellipsis)
     if has_select and has_advanced:
         return _split(items, ndim)
     return items

@@ -17,6 +17,8 @@ from itertools import chain
 
 import numpy as np
 
+from ..devices import array_module, as_array, device_of, to_device
+
 from ..autograd import enable_grad, no_grad
 from ..tensor import Tensor
 
@@ -201,7 +203,7 @@ class Optimizer:
             g = p.grad
             if g is None:
                 continue
-            g = g.data if isinstance(g, Tensor) else np.asarray(g)
+            g = g.data if isinstance(g, Tensor) else as_array(g)
             if g.shape != p.data.shape:
                 raise RuntimeError(f"{type(self).__name__}.step: the gradient has shape "
                                    f"{g.shape} but its parameter has shape {p.data.shape}")
@@ -216,10 +218,10 @@ class Optimizer:
         parameter's worth, not a copy of the model.
         """
         w = p.data
-        key = (w.dtype, index)
+        key = (w.dtype, index, type(w))          # one per device, too
         flat = self._scratch.get(key)
         if flat is None or flat.size < w.size:
-            flat = np.empty(w.size, dtype=w.dtype)
+            flat = array_module(w).empty(w.size, dtype=w.dtype)
             self._scratch[key] = flat
         return flat[:w.size].reshape(w.shape)
 
@@ -328,11 +330,12 @@ def _load_value(p, key, value, index, name):
         return int(float(np.asarray(value.data if isinstance(value, Tensor) else value)))
     if isinstance(value, (numbers.Number, str, type(None))):
         return value
-    array = np.asarray(value.data if isinstance(value, Tensor) else value)
+    array = as_array(value.data if isinstance(value, Tensor) else value)
     if array.dtype.kind == "f":
         if array.shape != p.data.shape:
             raise RuntimeError(f"{name}.load_state_dict: state '{key}' of parameter {index} "
                                f"has shape {array.shape} but the parameter has shape "
                                f"{p.data.shape}")
-        return np.array(array, dtype=p.data.dtype, copy=True)
-    return np.array(array, copy=True)
+        # on the parameter's device, as PyTorch's optimizers do
+        return to_device(array, device_of(p.data)).astype(p.data.dtype, copy=True)
+    return array.copy()

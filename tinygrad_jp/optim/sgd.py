@@ -66,7 +66,7 @@ class SGD(Optimizer):
                 state = self.state[p]
                 buf = state.get("momentum_buffer")
                 if buf is None:
-                    buf = state["momentum_buffer"] = np.array(g, dtype=w.dtype, copy=True)
+                    buf = state["momentum_buffer"] = g.astype(w.dtype, copy=True)
                 else:
                     buf *= momentum
                     if dampening != 0:

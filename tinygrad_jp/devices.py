@@ -108,13 +108,17 @@ def _use_cuda_module(module):
 _cuda_array_type = None
 
 
+def _import_cupy():
+    return importlib.import_module("cupy")
+
+
 def cuda_module():
     """The CUDA array module (CuPy), or a ``RuntimeError`` saying how to get it."""
     global _cuda
     if _cuda is not None:
         return _cuda
     try:
-        cupy = importlib.import_module("cupy")
+        cupy = _import_cupy()
     except ImportError as e:
         raise RuntimeError(f"CUDA was asked for, but CuPy is not installed ({e}); "
                            f"{_INSTALL_HINT}") from None

@@ -1,0 +1,137 @@
+"""Devices PyTorch's way: tg.device, Tensor/Module .to / .cuda / .cpu, factories'
+device=, tg.cuda / tg.accelerator, the errors, and a training step that stays on its
+device (run on 'cpu' and on 'cuda': the GPU, or the CuPy stand-in without one)."""
+import numpy as np
+import pytest
+
+import tinygrad_jp as tg
+import tinygrad_jp.nn.functional as F
+from tinygrad_jp import devices, nn, optim
+
+
+def test_device_objects_behave_like_torch_device():
+    d = tg.device("cuda:1")
+    assert (d.type, d.index, str(d)) == ("cuda", 1, "cuda:1")
+    assert tg.device("cuda", 0) == "cuda:0" == tg.device("cuda")
+    assert tg.device("cpu") == "cpu" and tg.device("cpu") != "cuda"
+    assert repr(tg.device("cuda", 2)) == "device(type='cuda', index=2)"
+    assert len({tg.device("cuda"), tg.device("cuda:0")}) == 1
+    for bad in ("gpu", "cuda:x", "cuda:-1"):
+        with pytest.raises(ValueError):
+            tg.device(bad)
+    with pytest.raises(TypeError):
+        tg.device(1.5)
+
+
+def test_without_cupy_cuda_is_unavailable_and_asking_for_it_says_how(monkeypatch):
+    monkeypatch.setattr(devices, "_cuda", None)
+    monkeypatch.setattr(devices, "_cuda_array_type", None)
+
+    def no_cupy():
+        raise ImportError("No module named 'cupy'")
+    monkeypatch.setattr(devices, "_import_cupy", no_cupy)
+    assert tg.cuda.is_available() is False and tg.cuda.device_count() == 0
+    assert tg.accelerator.is_available() is False
+    assert tg.accelerator.current_accelerator() is None
+    x = tg.ones(2)
+    assert x.device == "cpu" and not x.is_cuda and x.cpu() is x
+    for make in (lambda: x.to("cuda"), lambda: x.cuda(), lambda: tg.zeros(2, device="cuda"),
+                 lambda: nn.Linear(2, 2).to("cuda")):
+        with pytest.raises(RuntimeError, match=r"CuPy.*tinygrad_jp\[cuda12\]"):
+            make()
+
+
+def test_to_moves_and_casts_and_is_differentiable(device):
+    x = tg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    y = x.to(device, tg.float64)
+    assert y.device == device and y.dtype == tg.float64
+    assert y.to(device) is y and y.to(y) is y          # nothing to do: the same tensor
+    (y * y).sum().backward()
+    assert x.grad.device == "cpu" and x.grad.dtype == tg.float32
+    np.testing.assert_allclose(x.grad.numpy(), [2.0, 4.0, 6.0])
+    assert y.cpu().device == "cpu" and y.to(x).dtype == tg.float32
+    assert "device='cuda" in repr(y) if device == "cuda" else "device" not in repr(y)
+
+
+def test_factories_take_device_and_like_factories_follow_their_input(device):
+    tg.manual_seed(0)
+    on_cpu = tg.randn(3, 4)
+    tg.manual_seed(0)
+    r = tg.randn(3, 4, device=device)
+    np.testing.assert_array_equal(r.cpu().numpy(), on_cpu.numpy())   # same stream
+    for t in (tg.zeros(2, 3, device=device), tg.ones(2, device=device),
+              tg.full((2,), 7.0, device=device), tg.arange(5, device=device),
+              tg.eye(3, device=device), tg.empty(2, device=device),
+              tg.rand(2, device=device), tg.randint(0, 5, (3,), device=device),
+              tg.linspace(0, 1, 5, device=device), tg.tensor([1, 2], device=device),
+              tg.zeros_like(r), tg.ones_like(r), tg.full_like(r, 2.0), tg.randn_like(r)):
+        assert t.device == device
+    assert tg.zeros_like(r, device="cpu").device == "cpu"
+
+
+def test_mixing_devices_and_numpy_on_cuda_give_pytorchs_errors(device):
+    if device == "cpu":
+        pytest.skip("needs a second device")
+    a = tg.ones(3, device="cuda")
+    b = tg.ones(3)
+    with pytest.raises(RuntimeError, match="Expected all tensors to be on the same device"):
+        a + b
+    with pytest.raises(RuntimeError, match="cuda:0 and cpu|cpu and cuda:0"):
+        F.linear(tg.ones(2, 3), tg.ones(4, 3, device="cuda"))
+    with pytest.raises(TypeError, match=r"Use Tensor.cpu\(\)"):
+        a.numpy()
+    with pytest.raises(TypeError, match=r"Use Tensor.cpu\(\)"):
+        np.asarray(a)
+    assert (a + tg.tensor(2.0)).device == "cuda"       # a 0-d CPU tensor may join
+
+
+def _net():
+    tg.manual_seed(0)
+    return nn.Sequential(nn.Linear(6, 8), nn.ReLU(), nn.Linear(8, 3))
+
+
+@pytest.mark.parametrize("make_opt", [lambda p: optim.SGD(p, lr=0.1, momentum=0.9),
+                                      lambda p: optim.Adam(p, lr=0.01),
+                                      lambda p: optim.RMSprop(p, lr=0.01)])
+def test_a_training_step_stays_on_its_device_and_matches_the_cpu(device, make_opt):
+    x = np.random.default_rng(1).standard_normal((5, 6)).astype(np.float32)
+    t = np.array([0, 1, 2, 1, 0])
+    losses = {}
+    for where in ("cpu", device):
+        model = _net()
+        opt = make_opt(model.parameters())          # made before the move: still works
+        params = list(model.parameters())
+        assert model.to(where) is model
+        assert list(model.parameters()) == params and params[0].device == where
+        seq = []
+        for _ in range(3):
+            opt.zero_grad()
+            loss = F.cross_entropy(model(tg.tensor(x).to(where)), tg.tensor(t).to(where))
+            loss.backward()
+            nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            opt.step()
+            seq.append(loss.item())
+        assert all(p.device == where for p in model.parameters())
+        assert all(p.grad.device == where for p in model.parameters())
+        losses[where] = seq
+    np.testing.assert_allclose(losses[device], losses["cpu"], rtol=1e-5)
+
+
+def test_module_cuda_cpu_and_state_dict_across_devices(device, tmp_path):
+    model = _net().to(device)
+    bn = nn.BatchNorm1d(3).to(device)
+    assert bn.running_mean.device == device and bn.num_batches_tracked.device == device
+    path = tmp_path / "w.safetensors"
+    tg.save(model.state_dict(), path)                 # the same file from any device
+    fresh = _net()
+    with tg.no_grad():
+        for p in fresh.parameters():
+            p.fill_(0.0)
+    fresh.to(device)
+    fresh.load_state_dict(tg.load(path))              # onto each parameter's own device
+    for a, b in zip(fresh.parameters(), model.parameters(), strict=True):
+        assert a.device == device
+        np.testing.assert_array_equal(a.cpu().numpy(), b.cpu().numpy())
+    loaded = tg.load(path, map_location=device)
+    assert all(v.device == device for v in loaded.values())
+    assert model.cpu() is model and all(p.device == "cpu" for p in model.parameters())

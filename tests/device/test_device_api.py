@@ -135,3 +135,36 @@ def test_module_cuda_cpu_and_state_dict_across_devices(device, tmp_path):
     loaded = tg.load(path, map_location=device)
     assert all(v.device == device for v in loaded.values())
     assert model.cpu() is model and all(p.device == "cpu" for p in model.parameters())
+
+
+def test_the_course_cnns_train_on_their_device(device):
+    """SimpleConvNet matches the CPU step for step; DeepConvNet (dropout: the GPU draws
+    its own masks) runs and keeps everything on its device."""
+    from tinygrad_jp.models import DeepConvNet, SimpleConvNet
+    x = np.random.default_rng(2).random((4, 1, 28, 28)).astype(np.float32)
+    t = np.array([1, 0, 3, 2])
+    losses = {}
+    for where in ("cpu", device):
+        tg.manual_seed(0)
+        net = SimpleConvNet().to(where)
+        opt = optim.Adam(net.parameters(), lr=1e-3)
+        seq = []
+        for _ in range(2):
+            opt.zero_grad()
+            loss = F.cross_entropy(net(tg.tensor(x, device=where)), tg.tensor(t, device=where))
+            loss.backward()
+            opt.step()
+            seq.append(loss.item())
+        losses[where] = seq
+    np.testing.assert_allclose(losses[device], losses["cpu"], rtol=1e-4)
+    tg.manual_seed(0)
+    deep = DeepConvNet().to(device)
+    opt = optim.SGD(deep.parameters(), lr=0.01)
+    loss = F.cross_entropy(deep(tg.tensor(x, device=device)), tg.tensor(t, device=device))
+    loss.backward()
+    opt.step()
+    assert np.isfinite(loss.item())
+    assert all(p.device == device for p in deep.parameters())
+    deep.eval()
+    with tg.no_grad():
+        assert deep(tg.tensor(x, device=device)).device == device

@@ -33,23 +33,25 @@ CASES = {
                                                                         device=a.device))),
     "mse": ([(5, 4), (5, 4)], lambda a, b: F.mse_loss(a, b)),
     "conv2d": ([(2, 3, 6, 6), (4, 3, 3, 3)], lambda x, w: F.conv2d(x, w, padding=1)),
+    "conv2d_strided": ([(2, 3, 7, 7), (4, 3, 3, 3), (4,)],
+                       lambda x, w, b: F.conv2d(x, w, b, stride=2, padding=1, dilation=2)),
+    "conv_transpose2d": ([(2, 4, 3, 3), (4, 3, 3, 3)],
+                         lambda x, w: F.conv_transpose2d(x, w, stride=2, output_padding=1)),
     "max_pool": ([(2, 3, 6, 6)], lambda x: F.max_pool2d(x, 2)),
+    "max_pool_padded": ([(2, 3, 7, 7)],
+                        lambda x: F.max_pool2d(x, 3, stride=2, padding=1, ceil_mode=True)),
     "avg_pool": ([(2, 3, 6, 6)], lambda x: F.avg_pool2d(x, 2)),
+    "avg_pool_padded": ([(2, 3, 7, 7)],
+                        lambda x: F.avg_pool2d(x, 3, stride=2, padding=1,
+                                               count_include_pad=False)),
+    "double_backward_conv": ([(1, 2, 5, 5), (2, 2, 3, 3)], lambda x, w: tg.grad(
+        (F.conv2d(x, w) ** 2).sum(), [x], create_graph=True)[0]),
     "batch_norm": ([(4, 3, 5, 5)], lambda x: F.batch_norm(x, None, None, training=True)),
 }
 
 
-# The tuned CPU engine of convolution and pooling (ops/conv.py, ops/pool.py) builds its
-# arrays with NumPy; their CUDA kernels are the next step of the kernels layer.
-CUDA_PENDING = {"conv2d", "max_pool", "avg_pool"}
-
-
 @pytest.mark.parametrize("name", sorted(CASES))
-def test_op_matches_the_cpu(name, device, request):
-    if device == "cuda" and name in CUDA_PENDING:
-        request.applymarker(pytest.mark.xfail(
-            strict=True, raises=(TypeError, RuntimeError, AttributeError),
-            reason="conv/pool have no CUDA kernels yet"))
+def test_op_matches_the_cpu(name, device):
     shapes, fn = CASES[name]
     arrays = [rand(*s, seed=i) for i, s in enumerate(shapes)]
     cpu_in = [tg.tensor(a, dtype=tg.float64, requires_grad=True) for a in arrays]

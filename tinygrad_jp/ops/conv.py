@@ -33,6 +33,8 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from ..autograd import Function, is_grad_enabled
+from ..devices import is_device_array
+from ..kernels import generic
 from ..tensor import Tensor
 from .parallel import over_batch
 
@@ -351,6 +353,10 @@ class Conv2d(Function):
         self.params = (stride, padding, dilation)
         self.has_bias = b is not None
         self.x_shape, self.w_shape = x.data.shape, w.data.shape
+        if is_device_array(x.data):          # a GPU: the generic kernels
+            self.save_for_backward(x, w, None)
+            return generic.conv2d(x.data, w.data, None if b is None else b.data,
+                                  stride, padding, dilation)
         keep_col = None
         if is_grad_enabled() and w.requires_grad:
             f, c, kh, kw = w.data.shape
@@ -376,7 +382,7 @@ class Conv2d(Function):
         f, c, kh, kw = self.w_shape
         k = kh * kw * c
         transposed = c == 1 and col is not None
-        if need[1] and not is_grad_enabled():
+        if need[1] and not is_grad_enabled() and not is_device_array(x.data):
             # plain backward: one GEMM against the (saved or rebuilt) columns gives the
             # weight gradient and, through the ones column, the bias gradient
             if transposed and not (want_bias and col.shape[0] == k):
@@ -417,6 +423,8 @@ class ConvInputGrad(Function):
     def forward(self, g, w, x_shape, params):
         self.x_shape, self.params = x_shape, params
         self.save_for_backward(g, w)
+        if is_device_array(g.data):
+            return generic.conv2d_input_grad(g.data, w.data, x_shape, *params)
         return input_grad(g.data, w.data, x_shape, *params)
 
     @property
@@ -445,6 +453,8 @@ class ConvWeightGrad(Function):
         self.w_shape, self.params = w_shape, params
         self.save_for_backward(x, g)
         stride, padding, dilation = params
+        if is_device_array(x.data):
+            return generic.conv2d_weight_grad(x.data, g.data, w_shape, *params)
         f, c, kh, kw = w_shape
         if col is None:
             col = im2col(x.data, (kh, kw), stride, padding, dilation)

@@ -1,0 +1,136 @@
+"""Convolution and pooling written once against the NumPy API, for any array module that
+follows it (CuPy on a GPU). Each function takes and returns arrays of one device.
+
+The shapes: input (N, C, H, W), weight (F, C, kh, kw), output (N, F, OH, OW);
+``stride``, ``padding`` and ``dilation`` are (rows, columns) pairs.
+"""
+import numpy as np
+
+from ..devices import array_module
+
+__all__ = ["conv2d", "conv2d_input_grad", "conv2d_weight_grad", "max_pool2d",
+           "max_pool2d_scatter", "max_pool2d_gather", "window_sum", "window_spread"]
+
+
+def _pad(x, padding, fill=0):
+    (ph, pw) = padding
+    if not (ph or pw):
+        return x
+    return np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=fill)
+
+
+def _positions(kernel, stride, dilation, out_hw):
+    """(i, j, row slice, column slice) of every kernel position in the padded input."""
+    (kh, kw), (sh, sw), (dh, dw), (oh, ow) = kernel, stride, dilation, out_hw
+    for i in range(kh):
+        for j in range(kw):
+            yield (i, j, slice(i * dh, i * dh + sh * (oh - 1) + 1, sh),
+                   slice(j * dw, j * dw + sw * (ow - 1) + 1, sw))
+
+
+def windows(x, kernel, stride, dilation):
+    """im2col as a view: (N, C, OH, OW, kh, kw), every window of the (padded) input."""
+    (kh, kw), (sh, sw), (dh, dw) = kernel, stride, dilation
+    span = (dh * (kh - 1) + 1, dw * (kw - 1) + 1)
+    view = np.lib.stride_tricks.sliding_window_view(x, span, axis=(2, 3))
+    return view[:, :, ::sh, ::sw, ::dh, ::dw]
+
+
+def conv2d(x, w, b, stride, padding, dilation):
+    """The cross-correlation: the windows times the weights, one GEMM (tensordot)."""
+    cols = windows(_pad(x, padding), w.shape[2:], stride, dilation)
+    out = np.tensordot(cols, w, axes=([1, 4, 5], [1, 2, 3]))      # (N, OH, OW, F)
+    if b is not None:
+        out = out + b
+    # np.ascontiguousarray would make a host array: ask the array's own module
+    return array_module(out).ascontiguousarray(out.transpose(0, 3, 1, 2))
+
+
+def conv2d_input_grad(g, w, x_shape, stride, padding, dilation):
+    """col2im: each kernel position adds its share of ``g`` back where it read."""
+    n, c, h, wd = x_shape
+    (ph, pw) = padding
+    dxp = array_module(g).zeros((n, c, h + 2 * ph, wd + 2 * pw), g.dtype)
+    for i, j, rs, cs in _positions(w.shape[2:], stride, dilation, g.shape[2:]):
+        part = np.tensordot(g, w[:, :, i, j], axes=([1], [0]))   # (N, OH, OW, C)
+        dxp[:, :, rs, cs] += part.transpose(0, 3, 1, 2)
+    return dxp[:, :, ph:ph + h, pw:pw + wd]
+
+
+def conv2d_weight_grad(x, g, w_shape, stride, padding, dilation):
+    """``g`` against the windows of ``x``: (F, C, kh, kw)."""
+    cols = windows(_pad(x, padding), w_shape[2:], stride, dilation)
+    oh, ow = g.shape[2:]
+    cols = cols[:, :, :oh, :ow]            # an input longer than g's windows reach
+    return np.tensordot(g, cols, axes=([0, 2, 3], [0, 2, 3]))     # (F, C, kh, kw)
+
+
+def max_pool2d(x, g):
+    """Max over each window and the index (0 … kh·kw − 1) of the first maximum, for the
+    pooling geometry ``g`` (ops/pool.py's ``_Geometry``)."""
+    xp = array_module(x)
+    frame = _frame(x, g, -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min)
+    out = idx = None
+    for p, rs, cs in g.positions():
+        v = frame[:, :, rs, cs]
+        if out is None:
+            out, idx = v.copy(), xp.zeros(v.shape, np.int32)
+        else:
+            better = v > out                       # strict: the first maximum wins
+            out = xp.where(better, v, out)
+            idx = xp.where(better, np.int32(p), idx)
+    return out, idx
+
+
+def max_pool2d_scatter(grad, g, idx):
+    """Each output gradient to its window's winning input position."""
+    xp = array_module(grad)
+    dxp = xp.zeros(grad.shape[:2] + (g.hp, g.wp), grad.dtype)
+    zero = xp.zeros((), grad.dtype)
+    for p, rs, cs in g.positions():
+        dxp[:, :, rs, cs] += xp.where(idx == p, grad, zero)
+    return _crop(dxp, g)
+
+
+def max_pool2d_gather(h, g, idx):
+    """Read each window's winning input position of ``h`` (the scatter's adjoint)."""
+    xp = array_module(h)
+    frame = _frame(h, g, 0)
+    out = xp.zeros(g.out_shape, h.dtype)
+    for p, rs, cs in g.positions():
+        out = xp.where(idx == p, frame[:, :, rs, cs], out)
+    return out
+
+
+def window_sum(x, g):
+    """The sum over each window (average pooling before its division)."""
+    frame = _frame(x, g, 0)
+    out = None
+    for _, rs, cs in g.positions():
+        out = frame[:, :, rs, cs].copy() if out is None else out + frame[:, :, rs, cs]
+    return out
+
+
+def window_spread(share, g):
+    """Each output's ``share`` added to every input of its window (window_sum's adjoint)."""
+    dxp = array_module(share).zeros(share.shape[:2] + (g.hp, g.wp), share.dtype)
+    for _, rs, cs in g.positions():
+        dxp[:, :, rs, cs] += share
+    return _crop(dxp, g)
+
+
+def _frame(x, g, fill):
+    """``x`` inside the geometry's padded frame (filled with ``fill``)."""
+    if not g.framed:
+        return x
+    n, c, h, w = g.shape
+    out = array_module(x).full((n, c, g.hp, g.wp), fill, x.dtype)
+    out[:, :, g.ph:g.ph + h, g.pw:g.pw + w] = x
+    return out
+
+
+def _crop(frame, g):
+    if not g.framed:
+        return frame
+    n, c, h, w = g.shape
+    return array_module(frame).ascontiguousarray(frame[:, :, g.ph:g.ph + h, g.pw:g.pw + w])

@@ -50,9 +50,6 @@ HINTS = {
         "fft": "there is no FFT module: use numpy.fft on t.numpy() (not differentiable)",
         "linalg": "there is no tg.linalg yet: vector norms are tg.norm(x, p, dim), "
                   "products tg.matmul / tg.einsum",
-        "utils": "there is no tg.utils yet: the data loader is tinygrad_jp.data "
-                 "(DataLoader, Dataset, TensorDataset); clip_grad_norm_ is in "
-                 "tinygrad_jp.nn.utils",
     },
     "tinygrad_jp.nn": {
         "Conv1d": _CONV + "nn.Conv2d(in_channels, out_channels, (1, k)) on x.unsqueeze(2)",

@@ -13,3 +13,9 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE",
                                      "ci" if os.environ.get("CI") == "true" else "dev"))
+
+
+def pytest_addoption(parser):
+    parser.addoption("--device", default="auto", choices=("auto", "cuda"),
+                     help="tests/device: 'cuda' requires a real GPU (CuPy) instead of "
+                          "falling back to the CPU stand-in for CuPy")

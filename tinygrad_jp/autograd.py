@@ -252,8 +252,12 @@ class Function:
     def apply(cls, *tensors, **params):
         """Run forward; record a node when grad mode is on and an input requires grad."""
         fn = object.__new__(cls)
-        data = fn.forward(*tensors, **params)
-        if type(data) is not np.ndarray:
+        try:
+            data = fn.forward(*tensors, **params)
+        except TypeError:
+            _check_one_device(fn.name, tensors)     # CuPy refuses host arrays: say why
+            raise
+        if type(data) is not np.ndarray and not is_device_array(data):
             data = np.asarray(data)  # NumPy turns 0-d results into scalars
         if _mode.anomaly:
             where = (f"the forward of {fn.name}" if _mode.backward_of is None else
@@ -321,6 +325,20 @@ class Function:
         return f"<{self.name}>"
 
 
+def _check_one_device(op, tensors):
+    """PyTorch's error when an op's inputs live on two devices (0-d CPU tensors may join
+    a GPU op, as in PyTorch)."""
+    devices = {}
+    for t in tensors:
+        if t.data.ndim or t.is_cuda:
+            devices.setdefault(str(t.device), t)
+    if len(devices) > 1:
+        a, b = list(devices)[:2]
+        raise RuntimeError(f"{op}: Expected all tensors to be on the same device, but found "
+                           f"at least two devices, {a} and {b}! Move them with .to(device) "
+                           "(e.g. the batch: x = x.to(device))")
+
+
 def _fit_gradient(grad, shape, dtype, node):
     """Sum a broadcast gradient back to ``shape`` and cast it to ``dtype``."""
     if grad.shape != shape:
@@ -349,7 +367,7 @@ def _own_gradient(g, stored):
         return g
     if _mode.enabled:           # create_graph: keep the recorded gradient itself
         return g.clone()
-    return Tensor._wrap(np.array(data, copy=True))
+    return Tensor._wrap(data.copy())
 
 
 def _topological_counts(root_nodes):
@@ -505,9 +523,12 @@ def _as_grad_list(outputs, grad_outputs, op):
                     f"{op}: grad can be implicitly created only for scalar outputs, but "
                     f"the output has shape {out.shape}; pass gradient= (a tensor of that "
                     "shape) or reduce it first, e.g. loss.sum().backward()")
-            g = Tensor._wrap(np.ones(out.shape, dtype=out.dtype))
+            g = Tensor._wrap(np.ones_like(out.data))     # on the output's device
         else:
             g = g if isinstance(g, Tensor) else Tensor(g, dtype=out.dtype)
+            if g.device != out.device:
+                raise RuntimeError(f"{op}: the gradient is on {g.device} but the output is "
+                                   f"on {out.device}; pass gradient.to({str(out.device)!r})")
             if g.shape != out.shape:
                 raise RuntimeError(f"{op}: gradient has shape {g.shape} but the output has "
                                    f"shape {out.shape}")
@@ -543,4 +564,5 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     return run_backward(outputs, seeds, retain_graph, create_graph, inputs, allow_unused)
 
 
+from .device import is_device_array  # noqa: E402
 from .tensor import Tensor  # noqa: E402  (the Tensor class needs this module first)

@@ -87,7 +87,7 @@ def result_dtype(*operands):
     """
     dims = zero_d = scalars = None
     for x in operands:
-        if isinstance(x, np.ndarray):
+        if isinstance(x, np.ndarray) or hasattr(x, "dtype") and hasattr(x, "ndim"):
             if x.ndim:
                 dims = _promote(dims, x.dtype)
             else:

@@ -6,6 +6,7 @@ import numpy as np
 
 from . import dtypes
 from .autograd import RemovableHandle, _mode
+from .device import CPU, array_module, device, device_of, is_device_array, to_device
 
 __all__ = ["Tensor", "tensor"]
 
@@ -16,7 +17,7 @@ def _to_array(data, dtype, op="Tensor"):
     """Data → ndarray with the dtype rules of API.md (Python floats become float32)."""
     if isinstance(data, Tensor):
         data = data.data
-    if isinstance(data, np.ndarray):
+    if isinstance(data, np.ndarray) or is_device_array(data):
         array = data
     else:
         if isinstance(data, (list, tuple)) and any(isinstance(x, Tensor) for x in data):
@@ -95,7 +96,15 @@ class Tensor:
 
     @property
     def device(self):
-        return "cpu"
+        """Where the data lives: ``device('cpu')`` or ``device('cuda', 0)``."""
+        if type(self.data) is np.ndarray:
+            return CPU
+        return device_of(self.data)
+
+    @property
+    def is_cuda(self):
+        """True when the tensor lives on a GPU."""
+        return is_device_array(self.data)
 
     def size(self, dim=None):
         return self.data.shape if dim is None else self.data.shape[dim]
@@ -114,6 +123,10 @@ class Tensor:
     # ------------------------------------------------------------------ conversion
     def numpy(self):
         """The data as an ndarray (shares memory with the tensor)."""
+        if is_device_array(self.data):
+            raise TypeError(f"numpy: can't convert {self.device} device type tensor to "
+                            "numpy. Use Tensor.cpu() to copy the tensor to host memory "
+                            "first.")
         return self.data
 
     def item(self):
@@ -149,12 +162,33 @@ class Tensor:
         """A copy of the data that stays in the graph (gradient flows back)."""
         return _shape.Clone.apply(self)
 
-    def to(self, dtype):
-        """Cast to ``dtype`` (differentiable between float dtypes)."""
-        dtype = dtypes.to_dtype(dtype, "to")
-        if dtype == self.data.dtype:
-            return self
-        return _shape.Cast.apply(self, dtype=dtype)
+    def to(self, *args, device=None, dtype=None, non_blocking=False, copy=False):
+        """A copy on another device and/or of another dtype, as ``torch.Tensor.to``:
+        ``t.to('cuda')``, ``t.to(tg.float64)``, ``t.to('cuda', tg.float16)``,
+        ``t.to(other)`` (other's device and dtype). The tensor itself when nothing
+        changes (unless ``copy=True``). Differentiable: gradients flow back across the
+        move and between float dtypes. ``non_blocking`` is accepted and ignored."""
+        device, dtype = _parse_to(args, device, dtype)
+        out = self
+        if device is not None and device != out.device:
+            out = _shape.ToDevice.apply(out, device=device)
+        if dtype is not None and dtype != out.data.dtype:
+            out = _shape.Cast.apply(out, dtype=dtype)
+        if copy and out is self:
+            out = self.clone() if self.requires_grad else Tensor._wrap(self.data.copy())
+        return out
+
+    def cuda(self, device=None, non_blocking=False):
+        """A copy on the GPU (``device`` = an index or ``'cuda:N'``; the current GPU by
+        default); the tensor itself when it is there already."""
+        target = globals()["device"]("cuda" if device is None else device)
+        if target.type != "cuda":
+            raise ValueError(f"cuda: expected a CUDA device, got {target}")
+        return self.to(target)
+
+    def cpu(self):
+        """A copy in host memory; the tensor itself when it is there already."""
+        return self.to(CPU)
 
     def type(self, dtype):
         return self.to(dtype)
@@ -193,7 +227,8 @@ class Tensor:
         return int(self.data)
 
     def __array__(self, dtype=None, copy=None):
-        return self.data if dtype is None else self.data.astype(dtype)
+        data = self.numpy()          # a CUDA tensor refuses, saying to call .cpu()
+        return data if dtype is None else data.astype(dtype)
 
     __hash__ = object.__hash__
 
@@ -236,8 +271,11 @@ class Tensor:
 
     # ------------------------------------------------------------------ printing
     def __repr__(self):
-        body = np.array2string(self.data, separator=", ", precision=4, prefix="tensor(")
+        host = to_device(self.data, CPU)
+        body = np.array2string(host, separator=", ", precision=4, prefix="tensor(")
         extra = []
+        if type(self.data) is not np.ndarray:
+            extra.append(f"device='{self.device}'")
         if self.data.dtype not in (dtypes.float32, dtypes.int64, dtypes.bool_):
             extra.append(f"dtype={self.data.dtype}")
         if self.grad_fn is not None:
@@ -250,7 +288,7 @@ class Tensor:
     def _operands(self, other, op):
         """Both operands as tensors of PyTorch's result dtype."""
         if type(other) is float and self.data.dtype.kind == "f":  # the common case, fast
-            return self, _scalar_constant(other, self.data.dtype)
+            return self, _scalar_constant(other, self.data.dtype, self.data)
         if isinstance(other, Tensor):
             if other.data.dtype is self.data.dtype:
                 return self, other
@@ -266,7 +304,7 @@ class Tensor:
                 raise TypeError(f"{op}: unsupported operand type {type(other).__name__}")
             dt = dtypes.result_dtype(self.data, other)
             return (self if self.data.dtype == dt else self.to(dt),
-                    Tensor._wrap(np.asarray(other, dtype=dt)))
+                    Tensor._wrap(array_module(self.data).asarray(other, dtype=dt)))
         elif isinstance(other, np.ndarray):
             other = Tensor(other)
             dt = dtypes.result_dtype(self.data, other.data)
@@ -832,6 +870,8 @@ class Tensor:
 
     def __getitem__(self, index):
         index = _normalise_index(index, self.data.ndim)
+        if type(self.data) is not np.ndarray:
+            index = _shape.index_to_device(index, self.data)
         try:
             return _shape.Index.apply(self, index=index)
         except IndexError as e:
@@ -843,7 +883,10 @@ class Tensor:
         if self.requires_grad and _mode.enabled:
             raise RuntimeError("setitem: a leaf Variable that requires grad is being used in "
                                "an in-place operation; wrap it in `with tg.no_grad():`")
-        _shape.put(self.data, _normalise_index(index, self.data.ndim), _data(value))
+        index = _normalise_index(index, self.data.ndim)
+        if type(self.data) is not np.ndarray:
+            index = _shape.index_to_device(index, self.data)
+        _shape.put(self.data, index, _data(value))
 
     # In-place updates for optimizers and init (under no_grad).
     def copy_(self, src):
@@ -907,16 +950,21 @@ class _MinMaxResult(tuple):
 _SCALAR_CONSTANTS = {}
 
 
-def _scalar_constant(value, dtype):
-    """A 0-d constant tensor for a Python float; the same few constants (learning rates,
-    1.0, 0.5, eps) recur every step, so they are made once."""
-    key = (value, dtype)
+def _scalar_constant(value, dtype, like=None):
+    """A 0-d constant tensor for a Python float, on the device of the array ``like``;
+    the same few constants (learning rates, 1.0, 0.5, eps) recur every step, so they are
+    made once per device."""
+    on_cpu = like is None or type(like) is np.ndarray
+    key = (value, dtype) if on_cpu else (value, dtype, device_of(like))
     t = _SCALAR_CONSTANTS.get(key)
     if t is None or value == 0.0:      # 0.0 and -0.0 share a key but not a sign
         if len(_SCALAR_CONSTANTS) > 4096:
             _SCALAR_CONSTANTS.clear()
-        array = np.asarray(value, dtype=dtype)
-        array.flags.writeable = False       # shared: nobody may change it
+        if on_cpu:
+            array = np.asarray(value, dtype=dtype)
+            array.flags.writeable = False       # shared: nobody may change it
+        else:
+            array = array_module(like).asarray(value, dtype=dtype)
         t = _SCALAR_CONSTANTS[key] = Tensor._wrap(array)
     return t
 
@@ -1005,13 +1053,14 @@ def _axis(dim, ndim, op="reduce"):
 
 
 def _arg_extreme(t, fn, dim, keepdim, op):
+    xp = array_module(t.data)
     if dim is None:
-        return Tensor._wrap(np.asarray(fn(t.data), dtype=np.int64))
+        return Tensor._wrap(xp.asarray(fn(t.data), dtype=np.int64))
     d = _dim(dim, t.ndim, op)
     out = fn(t.data, axis=d)
     if keepdim:
         out = np.expand_dims(out, d)
-    return Tensor._wrap(np.asarray(out, dtype=np.int64))
+    return Tensor._wrap(xp.asarray(out, dtype=np.int64))
 
 
 def _normalise_index(index, ndim):
@@ -1037,15 +1086,36 @@ def _normalise_index_item(i):
 
 
 # ---------------------------------------------------------------------- free functions
-def tensor(data, requires_grad=False, dtype=None):
-    """Make a tensor (copying the data, like ``torch.tensor``)."""
+def tensor(data, requires_grad=False, dtype=None, device=None):
+    """Make a tensor (copying the data, like ``torch.tensor``), on ``device`` if given."""
     array = _to_array(data, dtype, "tensor")
     if isinstance(data, (np.ndarray, Tensor)) and array is _data(data):
         array = array.copy()
+    if device is not None:
+        array = to_device(array, device)
     t = Tensor._wrap(array)
     if requires_grad:
         t.requires_grad_(True)
     return t
+
+
+def _parse_to(args, device_arg, dtype_arg):
+    """``Tensor.to``'s arguments → (device or None, dtype or None)."""
+    device_, dtype_ = device_arg, dtype_arg
+    for a in args:
+        if isinstance(a, Tensor):
+            device_, dtype_ = a.device, a.data.dtype
+        elif isinstance(a, (device, str)):
+            device_ = a
+        elif isinstance(a, int) and not isinstance(a, bool):
+            device_ = device("cuda", a)
+        else:
+            dtype_ = a
+    if device_ is not None:
+        device_ = device(device_)
+    if dtype_ is not None:
+        dtype_ = dtypes.to_dtype(dtype_, "to")
+    return device_, dtype_
 
 
 def matmul(a, b):

@@ -291,7 +291,9 @@ def test_ctrl_c_leaves_a_checkpoint_and_says_how_to_resume(tmp_path):
     p = subprocess.Popen([sys.executable, "-m", "tinygrad_jp", "train", "--model", "mlp",
                           "--smoke", "--epochs", "200", "--out", str(out)], cwd=tmp_path,
                          env=cli_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                         text=True)
+                         text=True,
+                         # a shell's background job ignores SIGINT, and a child would too
+                         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 120
     while not (out / "checkpoints" / "latest").exists():
         assert p.poll() is None, p.communicate()

@@ -98,6 +98,10 @@ def torch_rule(a, index):
     for i in items:
         if _is_int(i):
             a = np.take(a, i, axis=axis)     # the dim is gone: axis stays where it is
+        elif i is Ellipsis and ellipsis_dims == 0:
+            # PyTorch spells an Ellipsis out as full slices: one that covers no dim is
+            # nothing at all, where NumPy would still see it between advanced indices.
+            continue
         else:
             rest.append(i)
             axis += ellipsis_dims if i is Ellipsis else _dims_indexed(i)
@@ -115,6 +119,14 @@ def mixes_int_and_advanced(index):
 
 
 # ---------------------------------------------------------------------- the cases
+
+
+def test_an_ellipsis_that_covers_no_dim_does_not_separate_advanced_indices():
+    # found by the property test below: PyTorch gives (1, 1, 2, 1)
+    a = np.arange(1.).reshape(1, 1, 1, 1)
+    index = (None, 0, [[0]], 0, Ellipsis, [[0, 0]], None)
+    assert tg.tensor(a)[index].shape == (1, 1, 2, 1)
+    assert torch_rule(a, index).shape == (1, 1, 2, 1)
 
 
 def test_integer_slice_list_keeps_pytorchs_dim_order():

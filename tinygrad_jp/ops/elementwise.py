@@ -3,6 +3,7 @@ sums their gradients back over broadcast dimensions."""
 import numpy as np
 
 from ..autograd import Function
+from ..device import array_module
 from ..tensor import Tensor
 
 
@@ -104,7 +105,7 @@ class Where(Function):
         return np.where(condition, a.data, b.data)
 
     def backward(self, grad):
-        zero = _constant(np.zeros((), dtype=grad.dtype))
+        zero = _constant(array_module(grad.data).zeros((), dtype=grad.dtype))
         return (Where.apply(grad, zero, condition=self.condition)
                 if self.needs_input_grad[0] else None,
                 Where.apply(zero, grad, condition=self.condition)
@@ -234,7 +235,7 @@ class Clamp(Function):
 
     def forward(self, a, min=None, max=None):
         x = a.data
-        mask = np.ones(x.shape, dtype=bool)
+        mask = array_module(x).ones(x.shape, dtype=bool)
         if min is not None:
             mask &= x >= min
         if max is not None:

@@ -4,6 +4,7 @@ fused op whose backward is written with Tensor ops (so ``create_graph`` works)."
 import numpy as np
 
 from ..autograd import Function, is_grad_enabled
+from ..device import array_module, as_array
 from ..tensor import Tensor
 from .reduce import GatherAlongDim
 
@@ -34,6 +35,7 @@ class CrossEntropyIndex(Function):
 
     def forward(self, x, target, weight, ignore_index, reduction, smoothing):
         xd = x.data
+        xp = array_module(xd)
         dt = xd.dtype
         c = xd.shape[1]
         shifted = xd - xd.max(axis=1, keepdims=True)
@@ -47,7 +49,7 @@ class CrossEntropyIndex(Function):
         safe = tk if valid is None else np.where(valid, tk, 0)
         picked = np.take_along_axis(shifted, safe, axis=1) - log_total   # log p_target
         if weight is None:
-            wt = np.ones(tk.shape, dt) if valid is None else valid.astype(dt)
+            wt = xp.ones(tk.shape, dt) if valid is None else valid.astype(dt)
         else:
             wt = weight[safe]
             if valid is not None:
@@ -75,8 +77,8 @@ class CrossEntropyIndex(Function):
             return loss.reshape(target.shape)
         total_loss = loss.sum(dtype=dt)
         if reduction == "sum":
-            return np.asarray(total_loss, dt)
-        return np.asarray(total_loss / denominator, dt)
+            return as_array(total_loss, dt)
+        return as_array(total_loss / denominator, dt)
 
     def _coefficients(self, dt):
         """Per-sample factors a (nll part) and b (smoothing part), before ``grad``."""
@@ -85,7 +87,7 @@ class CrossEntropyIndex(Function):
         a = self.wt * dt.type((1.0 - eps) * scale)
         b = None
         if eps:
-            ones = np.ones(self.wt.shape, dt) if self.valid is None else \
+            ones = array_module(self.wt).ones(self.wt.shape, dt) if self.valid is None else \
                 self.valid.astype(dt)
             b = ones * dt.type(eps / c * scale)
         return a, b
@@ -115,7 +117,7 @@ class CrossEntropyIndex(Function):
         # create_graph: the same formula with recorded ops, softmax recomputed from x
         p = x.softmax(1)
         scale = a if b is None else a + b * dt.type(w_sum)
-        onehot = np.zeros(prob.shape, dt)
+        onehot = array_module(prob).zeros(prob.shape, dt)
         np.put_along_axis(onehot, self.safe, a, axis=1)
         if b is not None:
             onehot = onehot + b * (1.0 if wb is None else wb)
@@ -146,7 +148,7 @@ def nll_loss(x, target, weight, ignore_index, reduction):
     wt = valid.astype(dt) if weight is None else (weight.data[safe] * valid).astype(dt)
     loss = -(picked * _const(wt)).squeeze(1)
     if reduction == "mean":
-        return loss.sum() / _const(np.asarray(wt.sum(dtype=dt)))
+        return loss.sum() / _const(as_array(wt.sum(dtype=dt)))
     return _reduce(loss, reduction)
 
 

@@ -2,6 +2,7 @@
 import numpy as np
 
 from ..autograd import Function, is_grad_enabled
+from ..device import array_module, as_array
 from ..tensor import Tensor, where
 
 
@@ -20,8 +21,7 @@ def _restore_dims(grad, in_shape, axis, keepdim):
 class Sum(Function):
     def forward(self, a, axis, keepdim):
         self.in_shape, self.axis, self.keepdim = a.data.shape, axis, keepdim
-        out = np.sum(a.data, axis=axis, keepdims=keepdim)
-        return np.asarray(out)
+        return as_array(np.sum(a.data, axis=axis, keepdims=keepdim))
 
     def backward(self, grad):
         grad = _restore_dims(grad, self.in_shape, self.axis, self.keepdim)
@@ -31,7 +31,7 @@ class Sum(Function):
 class Mean(Function):
     def forward(self, a, axis, keepdim):
         self.in_shape, self.axis, self.keepdim = a.data.shape, axis, keepdim
-        out = np.asarray(np.mean(a.data, axis=axis, keepdims=keepdim))
+        out = as_array(np.mean(a.data, axis=axis, keepdims=keepdim))
         self.count = a.data.size // max(out.size, 1)
         return out
 
@@ -49,7 +49,7 @@ class _Extreme(Function):
         self.axis, self.keepdim = axis, keepdim
         out = type(self).reduce(a.data, axis=axis, keepdims=True)
         self.save_for_backward(a.data, out)
-        return np.asarray(out if keepdim else np.squeeze(out, axis=axis))
+        return as_array(out if keepdim else np.squeeze(out, axis=axis))
 
     def backward(self, grad):
         x, out = self.saved
@@ -95,7 +95,7 @@ class ScatterAlongDim(Function):
 
     def forward(self, src, index, dim, shape):
         self.index, self.dim = index, dim
-        out = np.zeros(shape, dtype=src.data.dtype)
+        out = array_module(src.data).zeros(shape, dtype=src.data.dtype)
         np.put_along_axis(out, index, src.data, axis=dim)
         return out
 
@@ -118,7 +118,7 @@ def _exclusive_prod(x, axis):
     """The product of all other elements along ``axis``, exact even with zeros."""
     ones_shape = list(x.shape)
     ones_shape[axis] = 1
-    ones = np.ones(ones_shape, dtype=x.dtype)
+    ones = array_module(x).ones(ones_shape, dtype=x.dtype)
     before = np.cumprod(np.concatenate([ones, np.take(x, range(x.shape[axis] - 1), axis)],
                                        axis), axis=axis) if x.shape[axis] > 1 else ones
     after = np.flip(np.cumprod(np.flip(np.concatenate(
@@ -135,7 +135,7 @@ class Prod(Function):
     def forward(self, a, axis, keepdim):
         self.axis, self.keepdim, self.in_shape = axis, keepdim, a.data.shape
         self.save_for_backward(a)
-        return np.asarray(np.prod(a.data, axis=axis, keepdims=keepdim))
+        return as_array(np.prod(a.data, axis=axis, keepdims=keepdim))
 
     def backward(self, grad):
         (a,) = self.saved
@@ -146,8 +146,9 @@ class Prod(Function):
             n = flat.shape[k]
             moved = flat.transpose(k, -1) if flat.ndim > 1 else flat
             others = moved.unsqueeze(-2).expand(moved.shape[:-1] + (n, n))
-            eye = np.eye(n, dtype=bool)
-            excl = where(Tensor._wrap(eye), Tensor._wrap(np.ones((), a.dtype)), others)
+            xp = array_module(a.data)
+            eye = xp.eye(n, dtype=bool)
+            excl = where(Tensor._wrap(eye), Tensor._wrap(xp.ones((), a.dtype)), others)
             excl = excl.prod(dim=-1)
             excl = excl.transpose(k, -1) if flat.ndim > 1 else excl
         else:

@@ -3,6 +3,7 @@ higher-order gradients flow through them too."""
 import numpy as np
 
 from ..autograd import Function
+from ..device import array_module, as_array, device_of, to_device
 from ..tensor import Tensor
 
 
@@ -102,6 +103,21 @@ def _dims_indexed(i):
 PLAIN_INDEX_TYPES = frozenset([int, slice, type(None), type(Ellipsis)])
 
 
+def index_to_device(index, like):
+    """An index for an array on a GPU: its integer and bool arrays moved there too (an
+    index may be given on the CPU, as in PyTorch)."""
+    if isinstance(index, SplitIndex):
+        out = object.__new__(SplitIndex)
+        out.basic = index.basic
+        out.advanced = index_to_device(index.advanced, like)
+        return out
+    if isinstance(index, tuple):
+        return tuple(index_to_device(i, like) for i in index)
+    if isinstance(index, np.ndarray):
+        return to_device(index, device_of(like))
+    return index
+
+
 def torch_index(items, ndim):
     """A tuple index (tensors already turned into arrays) with PyTorch's meaning, as
     something NumPy can apply: the tuple itself unless it mixes integers with advanced
@@ -160,7 +176,7 @@ class Index(Function):
 
     def forward(self, a, index):
         self.index, self.in_shape = index, a.data.shape
-        return np.asarray(take(a.data, index))
+        return as_array(take(a.data, index))
 
     def backward(self, grad):
         return IndexAdd.apply(grad, index=self.index, shape=self.in_shape)
@@ -177,7 +193,7 @@ class IndexAdd(Function):
 
     def forward(self, src, index, shape):
         self.index = index
-        out = np.zeros(shape, dtype=src.data.dtype)
+        out = array_module(src.data).zeros(shape, dtype=src.data.dtype)
         target = out
         if type(index) is SplitIndex:
             target, index = out[index.basic], index.advanced    # a view into out
@@ -217,6 +233,21 @@ class Cast(Function):
 
     def backward(self, grad):
         return grad.to(self.in_dtype)
+
+
+class ToDevice(Function):
+    """A copy on another device (host ↔ GPU); the gradient goes back the same way."""
+
+    def forward(self, a, device):
+        self.source = a.device
+        return to_device(a.data, device)
+
+    @property
+    def name(self):
+        return "ToCopyBackward"
+
+    def backward(self, grad):
+        return grad.to(self.source)
 
 
 class Clone(Function):
@@ -269,7 +300,7 @@ class Scatter(Function):
         return out
 
     def backward(self, grad):
-        kept = np.ones(grad.shape, dtype=grad.dtype)
+        kept = array_module(grad.data).ones(grad.shape, dtype=grad.dtype)
         kept[self.index] = 0
         grad_a = grad * Tensor._wrap(kept) if self.needs_input_grad[0] else None
         return grad_a, _gather_back(self, grad) if self.needs_input_grad[1] else None

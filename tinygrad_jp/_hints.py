@@ -12,8 +12,8 @@ _CONV = ("not there yet; a 1-d signal of shape (N, C, L) runs through the 2-d op
          "(N, C, 1, L): ")
 _RNN = ("no recurrent layers yet: write the cell with nn.Linear (e.g. "
         "h = (x @ W_ih.T + h @ W_hh.T).tanh()) and loop over the time steps")
-_ATTENTION = ("not there yet: attention is "
-              "F.softmax(q @ k.transpose(-2, -1) / q.shape[-1] ** 0.5, dim=-1) @ v")
+_TRANSFORMER = ("not there yet: build the block from nn.MultiheadAttention, nn.LayerNorm "
+                "and nn.Linear (or F.scaled_dot_product_attention)")
 
 HINTS = {
     "tinygrad_jp": {
@@ -50,9 +50,6 @@ HINTS = {
         "fft": "there is no FFT module: use numpy.fft on t.numpy() (not differentiable)",
         "linalg": "there is no tg.linalg yet: vector norms are tg.norm(x, p, dim), "
                   "products tg.matmul / tg.einsum",
-        "utils": "there is no tg.utils yet: the data loader is tinygrad_jp.data "
-                 "(DataLoader, Dataset, TensorDataset); clip_grad_norm_ is in "
-                 "tinygrad_jp.nn.utils",
     },
     "tinygrad_jp.nn": {
         "Conv1d": _CONV + "nn.Conv2d(in_channels, out_channels, (1, k)) on x.unsqueeze(2)",
@@ -64,10 +61,9 @@ HINTS = {
         "InstanceNorm1d": "use nn.InstanceNorm2d on x.unsqueeze(2)",
         "RNN": _RNN, "LSTM": _RNN, "GRU": _RNN,
         "RNNCell": _RNN, "LSTMCell": _RNN, "GRUCell": _RNN,
-        "MultiheadAttention": _ATTENTION,
-        "Transformer": _ATTENTION,
-        "TransformerEncoder": _ATTENTION,
-        "TransformerEncoderLayer": _ATTENTION,
+        "Transformer": _TRANSFORMER,
+        "TransformerEncoder": _TRANSFORMER,
+        "TransformerEncoderLayer": _TRANSFORMER,
         "PReLU": "use nn.LeakyReLU(negative_slope) (a fixed, not learned, slope)",
         "Softmax2d": "use nn.Softmax(dim=-3)",
         "Softmin": "use nn.Softmax on -x",
@@ -86,7 +82,6 @@ HINTS = {
         "max_pool1d": _CONV + "F.max_pool2d(x.unsqueeze(2), (1, k)).squeeze(2)",
         "avg_pool1d": _CONV + "F.avg_pool2d(x.unsqueeze(2), (1, k)).squeeze(2)",
         "conv3d": "not there yet (2-d convolution only: F.conv2d)",
-        "scaled_dot_product_attention": _ATTENTION,
         "prelu": "use F.leaky_relu(x, slope) (a fixed slope)",
         "softmin": "use F.softmax(-x, dim)",
         "tanhshrink": "write it out: x - x.tanh()",

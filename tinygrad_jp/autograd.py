@@ -103,17 +103,33 @@ class _GradModeContext:
         return wrapper
 
 
-class no_grad(_GradModeContext):
+class _BareDecoratorMixin:
+    """Lets ``@no_grad`` be written without parentheses, as PyTorch allows: called with
+    a function instead of nothing, the class returns that function wrapped."""
+
+    def __new__(cls, func=None):
+        if func is None:
+            return super().__new__(cls)
+        if not callable(func):
+            raise TypeError(f"{cls.__name__}() takes no arguments (use it as "
+                            f"'with tg.{cls.__name__}():' or as a decorator), got "
+                            f"{type(func).__name__}")
+        return cls()(func)
+
+
+class no_grad(_BareDecoratorMixin, _GradModeContext):
     """Turn graph recording off: for evaluation and for in-place parameter updates.
 
-    Use as ``with tg.no_grad(): ...`` or as a decorator ``@tg.no_grad()``.
+    Use as ``with tg.no_grad(): ...`` or as a decorator, ``@tg.no_grad()`` or
+    ``@tg.no_grad``.
     """
 
     _enable = False
 
 
-class enable_grad(_GradModeContext):
-    """Turn graph recording back on inside a ``no_grad`` block (context or decorator)."""
+class enable_grad(_BareDecoratorMixin, _GradModeContext):
+    """Turn graph recording back on inside a ``no_grad`` block (context or decorator,
+    with or without parentheses)."""
 
     _enable = True
 

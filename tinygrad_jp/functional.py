@@ -22,7 +22,8 @@ FUNCTION_FORMS = (
     "relu", "clamp", "clip", "clamp_min", "clamp_max", "floor", "ceil", "trunc", "fix",
     "round", "lerp",
     # arithmetic and comparison
-    "add", "sub", "mul", "div", "pow", "mm", "dot", "outer", "ger",
+    "add", "sub", "mul", "div", "pow", "mm", "dot", "outer", "ger", "remainder",
+    "floor_divide",
     "eq", "ne", "lt", "le", "gt", "ge", "isnan", "isfinite", "logical_not",
     "allclose", "equal",
     # reductions and scans

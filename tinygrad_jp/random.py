@@ -1,6 +1,8 @@
 """One global random number generator, so that `tg.manual_seed` makes every random
 thing reproducible: initial weights, dropout masks, `tg.randn`, data shuffling and
 augmentation all draw from it."""
+import contextlib
+
 import numpy as np
 
 _generator = np.random.default_rng()
@@ -21,6 +23,21 @@ def manual_seed(seed):
 def get_rng():
     """The global ``numpy.random.Generator`` every random op draws from."""
     return _generator
+
+
+@contextlib.contextmanager
+def using_generator(generator):
+    """Within the block, every random op draws from ``generator`` (a
+    ``numpy.random.Generator``); the global generator is put back afterwards, its
+    state untouched. The ``DataLoader`` loads each batch this way, so that random
+    per-sample transforms draw the same numbers in the main process and in a worker."""
+    global _generator
+    saved = _generator
+    _generator = generator
+    try:
+        yield generator
+    finally:
+        _generator = saved
 
 
 def get_rng_state():

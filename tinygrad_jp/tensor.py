@@ -838,6 +838,13 @@ class Tensor:
 
     def repeat(self, *sizes):
         sizes = _shape_arg(sizes, "repeat", "repeats")
+        if len(sizes) < self.ndim:
+            # PyTorch refuses too (NumPy's tile would pad the sizes on the left instead).
+            raise RuntimeError(
+                f"repeat: the number of repeat sizes ({len(sizes)}, {tuple(sizes)}) can not be "
+                f"smaller than the number of dimensions of the tensor ({self.ndim}, shape "
+                f"{self.shape}); give one size per dimension, e.g. "
+                f"repeat{(1,) * (self.ndim - len(sizes)) + tuple(sizes)}, or use tile")
         t = self.reshape((1,) * (len(sizes) - self.ndim) + self.shape)
         expanded = []
         for s, r in zip(t.shape, sizes, strict=True):

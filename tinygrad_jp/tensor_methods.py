@@ -137,6 +137,17 @@ class TensorMethods:
             raise TypeError(f"round: decimals must be an int, got {decimals!r}")
         return self._step(_rounding.Round, decimals=int(decimals))
 
+    def remainder(self, other):
+        """Python's modulo, as ``torch.remainder`` and ``x % y``: the result has the sign
+        of the divisor. For floats it is ``x - floor(x / y) * y``, so the gradient is 1
+        for x and −floor(x / y) for y; integers stay integers."""
+        return _remainder(self, other)
+
+    def floor_divide(self, other):
+        """``floor(x / y)``, as ``torch.floor_divide`` and ``x // y`` (the gradient is
+        zero); integers stay integers."""
+        return _floor_divide(self, other)
+
     def clamp_min(self, min):  # noqa: A002
         """``clamp(min=min)``."""
         return self.clamp(min=min)
@@ -433,6 +444,40 @@ def einsum(equation, *operands):
     return _einsum.apply_einsum(equation, tensors)
 
 
+def _integer_operands(a, b):
+    """The arrays of ``a`` and ``b`` when both are integers (a Python int takes the
+    tensor's dtype, as in PyTorch), else ``None``."""
+    def array(x, like):
+        if isinstance(x, Tensor):
+            return x.data
+        if isinstance(x, numbers.Integral) and like is not None:
+            return np.asarray(x, dtype=like.data.dtype)
+        return np.asarray(x)
+    tensor = a if isinstance(a, Tensor) else b
+    ad, bd = array(a, tensor), array(b, tensor)
+    if ad.dtype.kind in "iu" and bd.dtype.kind in "iu":
+        if np.any(bd == 0):
+            raise ZeroDivisionError("remainder / floor_divide: integer division by zero")
+        return ad, bd
+    return None
+
+
+def _remainder(a, b):
+    ints = _integer_operands(a, b)
+    if ints is not None:
+        return Tensor._wrap(ints[0] % ints[1])
+    a = a if isinstance(a, Tensor) else Tensor(a, dtype=b.dtype)
+    return a - (a / b).floor() * b
+
+
+def _floor_divide(a, b):
+    ints = _integer_operands(a, b)
+    if ints is not None:
+        return Tensor._wrap(ints[0] // ints[1])
+    a = a if isinstance(a, Tensor) else Tensor(a, dtype=b.dtype)
+    return (a / b).floor()
+
+
 def attach(cls):
     """Copy every method of :class:`TensorMethods` onto ``cls`` (the Tensor class).
     A name that ``cls`` already defines is an error, so nothing is overridden silently."""
@@ -443,3 +488,8 @@ def attach(cls):
             raise RuntimeError(f"Tensor.{name} is defined twice (tensor.py and "
                                "tensor_methods.py)")
         setattr(cls, name, member)
+    # Python's operators for them (attach copies no dunder names, so these are explicit)
+    cls.__mod__ = lambda self, other: _remainder(self, other)
+    cls.__rmod__ = lambda self, other: _remainder(other, self)
+    cls.__floordiv__ = lambda self, other: _floor_divide(self, other)
+    cls.__rfloordiv__ = lambda self, other: _floor_divide(other, self)

@@ -279,3 +279,22 @@ def test_leaf_gradients_are_owned_and_writable():
     (tg.ones(4, 3) + b).sum().backward()   # a broadcast gradient is a read-only view
     b.grad.mul_(0.5)
     assert b.grad.tolist() == [2.0, 2.0, 2.0]
+
+
+def test_no_grad_and_enable_grad_as_bare_decorators():
+    x = tg.ones(2, requires_grad=True)
+
+    @tg.no_grad
+    def evaluate(t):
+        return t * 2
+
+    @tg.enable_grad
+    def train(t):
+        return t * 2
+
+    assert evaluate.__name__ == "evaluate"
+    assert not evaluate(x).requires_grad and tg.is_grad_enabled()
+    with tg.no_grad():
+        assert train(x).requires_grad
+    with pytest.raises(TypeError, match="no_grad.*takes no arguments"):
+        tg.no_grad(3)

@@ -64,3 +64,23 @@ def test_rounding_keeps_integers_and_half_to_even():
 def test_integer_inputs_give_float_results():
     assert tg.tensor([1, 8]).log2().tolist() == [0.0, 3.0]
     assert tg.tensor([1, 8]).log2().dtype == np.float32
+
+
+def test_remainder_and_floor_divide_follow_python_and_pytorch():
+    a = tg.tensor([5, -5, 7])
+    assert (a % 3).tolist() == [2, 1, 1] and (a // 3).tolist() == [1, -2, 2]
+    assert (7 % tg.tensor([2, -3])).tolist() == [1, -2] and (a % 3).dtype == np.int64
+    assert (tg.tensor([5, -5], dtype=tg.int32) % 2).dtype == np.int32
+    assert tg.remainder(a, 3).tolist() == [2, 1, 1] and tg.floor_divide(a, 3).tolist() == [1, -2, 2]
+    with pytest.raises(ZeroDivisionError, match="integer division by zero"):
+        a % 0
+
+
+def test_remainder_gradients_match_torch():
+    pytest.importorskip("torch")
+    x = np.array([[5.5, -5.5, 7.25], [0.3, -2.2, 9.1]])
+    y = np.array([[2.0, -2.0, 3.0], [-0.7, 0.9, 4.0]])
+    assert_matches_torch(lambda a, b: a % b, lambda a, b: a % b, x, y)
+    assert_matches_torch(lambda a, b: a.remainder(b), lambda a, b: a.remainder(b), x, y)
+    # torch has no derivative for floor_divide: compare the values
+    assert_matches_torch(lambda a, b: a // b, lambda a, b: a // b, x, y, grad=False)

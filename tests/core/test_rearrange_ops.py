@@ -122,6 +122,10 @@ def test_errors_name_the_op():
         x.movedim((0, 1), 0)
     with pytest.raises(RuntimeError, match="narrow: start 2 \\+ length 2 exceeds"):
         x.narrow(1, 2, 2)
+    with pytest.raises(RuntimeError, match=r"repeat: the number of repeat sizes \(1, \(2,\)\) "
+                       r"can not be smaller .* \(2, shape \(2, 3\)\).*tile"):
+        x.repeat(2)
+    assert x.repeat(2, 1, 1).shape == (2, 2, 3) and x.tile(2).shape == (2, 6)
 
 
 def test_flip_copies_and_0d_tensors_pass_through():

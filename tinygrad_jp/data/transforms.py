@@ -153,14 +153,17 @@ class Normalize(Transform):
         return (x - mean) / std
 
 
-def warp_affine(x, matrices, fill=0.0):
+def warp_affine(x, matrices, fill=0.0, mode="bilinear"):
     """Resample each image of ``x`` (N×C×H×W) through its own affine map.
 
     ``matrices`` (N×2×3, or 2×3 for all) map *output* pixel coordinates ``(col, row, 1)``
-    to the *input* coordinates to read (inverse mapping), which are sampled bilinearly;
-    points outside the image read ``fill``. All samples and all four bilinear
-    neighbours are gathered with one fancy index.
+    to the *input* coordinates to read (inverse mapping), which are sampled bilinearly
+    (``mode='bilinear'``) or from the nearest pixel (``mode='nearest'``, which copies
+    pixel values exactly); points outside the image read ``fill``. All samples and all
+    four bilinear neighbours are gathered with one fancy index.
     """
+    if mode not in ("bilinear", "nearest"):
+        raise ValueError(f"warp_affine: mode must be 'bilinear' or 'nearest', got {mode!r}")
     batch, single = _as_batch(x, "warp_affine")
     n, c, h, w = batch.shape
     m = np.asarray(matrices, dtype=np.float64)
@@ -180,6 +183,15 @@ def warp_affine(x, matrices, fill=0.0):
         r = np.round(s)
         snap = np.abs(s - r) < 1e-6
         s[snap] = r[snap]
+    flat = batch.reshape(n, c, h * w)
+    if mode == "nearest":
+        xi, yi = np.rint(sx), np.rint(sy)
+        valid = (xi >= 0) & (xi <= w - 1) & (yi >= 0) & (yi <= h - 1)
+        idx = (np.clip(yi, 0, h - 1) * w + np.clip(xi, 0, w - 1)).astype(np.intp)
+        out = flat[np.arange(n)[:, None, None], np.arange(c)[None, :, None], idx[:, None]]
+        out = np.where(valid[:, None], out, np.asarray(fill, dtype=batch.dtype))
+        out = out.reshape(n, c, h, w)
+        return out[0] if single else out
     x0, y0 = np.floor(sx), np.floor(sy)
     fx, fy = sx - x0, sy - y0
     xs = np.stack([x0, x0 + 1, x0, x0 + 1], axis=1)           # (n, 4, P)
@@ -187,7 +199,6 @@ def warp_affine(x, matrices, fill=0.0):
     wts = np.stack([(1 - fx) * (1 - fy), fx * (1 - fy), (1 - fx) * fy, fx * fy], axis=1)
     valid = (xs >= 0) & (xs <= w - 1) & (ys >= 0) & (ys <= h - 1)
     flat_idx = (np.clip(ys, 0, h - 1) * w + np.clip(xs, 0, w - 1)).astype(np.intp)
-    flat = batch.reshape(n, c, h * w)
     gathered = flat[np.arange(n)[:, None, None, None], np.arange(c)[None, :, None, None],
                     flat_idx[:, None]]                         # (n, c, 4, P)
     wv = np.where(valid, wts, 0.0)[:, None]

@@ -41,6 +41,7 @@ from .layers_activation import (
     Softsign,
     Tanh,
 )
+from .layers_attention import MultiheadAttention
 from .layers_container import ModuleDict, ModuleList, Sequential
 from .layers_distance import CosineSimilarity
 from .layers_loss import (
@@ -85,6 +86,7 @@ __all__ = [
     "BCEWithLogitsLoss", "KLDivLoss", "SmoothL1Loss", "HuberLoss",
     "ELU", "CELU", "SELU", "ReLU6", "Hardtanh", "Hardsigmoid", "Hardswish", "Softplus",
     "Softsign", "SiLU", "Mish", "LogSigmoid", "GLU", "Embedding", "CosineSimilarity",
+    "MultiheadAttention",
 ]
 
 

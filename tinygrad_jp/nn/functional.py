@@ -1049,15 +1049,18 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
 
 # More functions, one module per concept; they use the argument checks above.
 from . import functional_activation as _activation  # noqa: E402
+from . import functional_attention as _attention  # noqa: E402
 from . import functional_distance as _distance  # noqa: E402
 from . import functional_loss as _losses  # noqa: E402
 from . import functional_sparse as _sparse  # noqa: E402
 from .functional_activation import *  # noqa: E402, F403
+from .functional_attention import *  # noqa: E402, F403
 from .functional_distance import *  # noqa: E402, F403
 from .functional_loss import *  # noqa: E402, F403
 from .functional_sparse import *  # noqa: E402, F403
 
-__all__ += [*_activation.__all__, *_sparse.__all__, *_distance.__all__, *_losses.__all__]
+__all__ += [*_activation.__all__, *_attention.__all__, *_sparse.__all__, *_distance.__all__,
+            *_losses.__all__]
 
 
 def __getattr__(name):

@@ -927,6 +927,22 @@ class Tensor:
         self.data[...] = get_rng().uniform(a, b, self.shape)
         return self
 
+    # ------------------------------------------------------------------ notebooks
+    def _repr_html_(self):
+        """Jupyter's view: a line with shape, dtype and gradient state above ``repr``."""
+        import html
+        info = [f"shape {tuple(self.data.shape)}", str(self.data.dtype)]
+        if self.name:
+            info.insert(0, f"'{self.name}'")
+        if self.grad_fn is not None:
+            info.append(f"grad_fn {self.grad_fn.name}")
+        elif self.requires_grad:
+            info.append("requires_grad")
+        if self.grad is not None:
+            info.append(f"grad {tuple(self.grad.shape)}")
+        return (f"<div><small>Tensor · {html.escape(' · '.join(info))}</small>"
+                f"<pre>{html.escape(repr(self))}</pre></div>")
+
 
 _OUT_OF_PLACE = {"add_": Tensor.__add__, "sub_": Tensor.__sub__, "mul_": Tensor.__mul__,
                  "div_": Tensor.__truediv__}

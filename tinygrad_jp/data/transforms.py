@@ -7,7 +7,7 @@ generator :func:`tinygrad_jp.random.get_rng`, so ``tg.manual_seed(s)`` makes the
 reproducible. Each random draw is one array call for the whole batch: there is no
 Python loop over samples or pixels.
 
-The curriculum's augmentations (seed 003) are :class:`RandomAffine` (inverse mapping
+The curriculum's augmentations (the lab report) are :class:`RandomAffine` (inverse mapping
 with bilinear sampling), :class:`GaussianNoise` (``x * (1 + N(0, std))``) and
 :class:`Thicken` (stroke thickening by a 3×3 filter, clipped); the usual ones are
 :class:`RandomCrop`, :class:`RandomHorizontalFlip`, :class:`RandomErasing`,
@@ -25,7 +25,7 @@ __all__ = ["Transform", "Compose", "Normalize", "RandomAffine", "GaussianNoise",
            "RandomCrop", "RandomHorizontalFlip", "RandomErasing", "Cutout", "mixup",
            "warp_affine", "SEED003_THICKEN_KERNEL"]
 
-# The stroke-thickening filter of the curriculum's report (seed 003, "thickfiltering").
+# The stroke-thickening filter of the curriculum's report (the NumPy lab report, "thickfiltering").
 SEED003_THICKEN_KERNEL = np.array([[0.5, 0.5, 0.5], [0.5, 5.0, 0.5], [0.5, 0.5, 0.5]])
 
 _CHANNEL_COUNTS = (1, 3, 4)
@@ -287,7 +287,7 @@ class RandomAffine(Transform):
 class GaussianNoise(Transform):
     """Gaussian noise, per pixel and per sample.
 
-    ``mode='multiplicative'`` (the curriculum's form, seed 003): ``x * (1 + N(0, std²))``,
+    ``mode='multiplicative'`` (the lab report's form): ``x * (1 + N(0, std²))``,
     i.e. the image times noise of mean 1, so the black background stays black.
     ``mode='additive'``: ``x + N(0, std²)``. ``clip=True`` clips the result to [0, 1];
     ``p`` is the probability that a sample gets noise at all.
@@ -317,7 +317,7 @@ class Thicken(Transform):
 
     ``mode='max'``: each pixel becomes the maximum of its 3×3 neighbourhood (a grey
     dilation). ``mode='conv'``: correlation with ``kernel`` (default the curriculum's
-    ``[[.5,.5,.5],[.5,5,.5],[.5,.5,.5]]``, seed 003) followed by clipping to [0, 1],
+    ``[[.5,.5,.5],[.5,5,.5],[.5,.5,.5]]``, the lab report) followed by clipping to [0, 1],
     which is how the report kept values in range. Each sample is thickened with
     probability ``p``.
     """

@@ -11,7 +11,7 @@ model), so weights saved here load into the same PyTorch model.
 ``AlexNet`` / ``alexnet_small``  torchvision's AlexNet, and a 28–32 px variant
 ``VGG16``                        torchvision's VGG16, any input size, block freezing
 ``ResNet``, ``resnet18``, ``resnet20``  basic-block ResNets (ImageNet and CIFAR)
-``DCGANGenerator`` / ``...Discriminator``  the GAN of seed 003 (optionally conditional)
+``DCGANGenerator`` / ``...Discriminator``  the GAN of the NumPy lab report (optionally conditional)
 ===============================  ==============================================
 """
 from .alexnet import AlexNet, alexnet, alexnet_small

@@ -1,4 +1,4 @@
-"""The GAN of seed 003 as a DCGAN pair, optionally conditional on class labels."""
+"""The GAN of the NumPy lab report as a DCGAN pair, optionally conditional on class labels."""
 import numbers
 
 import numpy as np
@@ -52,7 +52,7 @@ def _dcgan_init(module):
 
 
 class DCGANGenerator(nn.Module):
-    """The generator of seed 003: noise → Linear → reshape → transposed convs → image.
+    """The generator of the lab report: noise → Linear → reshape → transposed convs → image.
 
     With the defaults (``nz=100, ngf=128, image_size=28``): ``Linear(100, 128·7·7)`` →
     reshape ``(128, 7, 7)`` → ``BatchNorm2d`` → ReLU → ``ConvTranspose2d(128, 64, 4, 2, 1)``
@@ -130,7 +130,7 @@ class DCGANGenerator(nn.Module):
 
 
 class DCGANDiscriminator(nn.Module):
-    """The discriminator of seed 003: a CNN with LeakyReLU and dropout, one logit out.
+    """The discriminator of the NumPy lab report: a CNN with LeakyReLU and dropout, one logit out.
 
     ``Conv2d(in, ndf, 4, 2, 1)`` (28→14) → LeakyReLU(0.2) → Dropout →
     ``Conv2d(ndf, 2·ndf, 4, 2, 1)`` (14→7) → LeakyReLU(0.2) → Dropout → Flatten →

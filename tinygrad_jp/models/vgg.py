@@ -30,7 +30,7 @@ class VGG16(CurriculumMixin, nn.Module):
     * ``classifier_hidden``: width of the two hidden Linear layers (4096); ``None`` or
       ``0`` gives the seed-004 head ``Dropout → Linear(512·h·w, num_classes)``.
 
-    Fine-tuning as in seed 004 (train only block 5 and the head)::
+    Fine-tuning as in the Keras lab report (train only block 5 and the head)::
 
         model = VGG16(num_classes=2, input_size=128, classifier_hidden=None)
         model.freeze_features(except_last_blocks=1)

@@ -758,6 +758,19 @@ class Module:
                 main += "\n  " + "\n  ".join(lines) + "\n"
         return main + ")"
 
+    # ------------------------------------------------------------------ notebooks
+    def _repr_html_(self):
+        """Jupyter's view: the parameter counts above ``repr`` (``nn.summary`` gives the
+        layer table, which needs an input size)."""
+        import html
+        params = list(self.parameters())
+        total = sum(p.numel() for p in params)
+        trainable = sum(p.numel() for p in params if p.requires_grad)
+        mode = "train" if self.training else "eval"
+        info = f"{total:,} parameters ({trainable:,} trainable) · {mode} mode"
+        return (f"<div><small>{html.escape(self._get_name())} · {html.escape(info)}</small>"
+                f"<pre>{html.escape(repr(self))}</pre></div>")
+
 
 def _prefix_hint(missing, unexpected):
     """A hint when the checkpoint's keys are the model's with a prefix added or removed

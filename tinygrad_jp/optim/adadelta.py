@@ -17,7 +17,7 @@ class Adadelta(Optimizer):
         s  = ρ s + (1 − ρ) Δw²                          (state 'acc_delta')
         w  = w − lr · Δw
 
-    With the default ``lr=1.0`` this is Zeiler's AdaDelta and seed 003's form
+    With the default ``lr=1.0`` this is Zeiler's AdaDelta and the NumPy lab report's form
     ``h = ρh + (1−ρ)δ²; Δw = −√(s+ε)/√(h+ε) δ; s = ρs + (1−ρ)Δw²; w += Δw``:
     ``Adadelta(lr=1.0, rho=ρ, eps=ε)``. The ratio √(s+ε)/√(h+ε) has the units of w
     per unit of gradient, so Δw has the units of w.

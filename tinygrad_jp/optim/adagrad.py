@@ -18,7 +18,7 @@ class Adagrad(Optimizer):
         w   = w − clr · g / (√h + eps)
 
     The curriculum's AdaGrad ``h += (∇E)²; w −= ε ∇E / (√h + θ)`` is
-    ``Adagrad(lr=ε, eps=θ)`` (the ゼロつく code uses θ = 1e-7 and h₀ = 0); the formula
+    ``Adagrad(lr=ε, eps=θ)`` (Deep Learning from Scratch: θ = 1e-7, h₀ = 0); the formula
     written with ``h₀ = θ`` is ``Adagrad(lr=ε, eps=θ, initial_accumulator_value=θ)``.
 
     Args:

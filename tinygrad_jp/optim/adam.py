@@ -18,7 +18,7 @@ class Adam(Optimizer):
         w  = w − lr · m̂ / (√v̂ + eps)             (amsgrad: v̂ from max over steps of v)
 
     The bias correction undoes the zero initialisation of ``m`` and ``v``: with
-    ``m_0 = 0``, E[m_t] = (1 − β1^t) E[g] (seed 003 derives this).
+    ``m_0 = 0``, E[m_t] = (1 − β1^t) E[g] (the NumPy lab report derives this).
 
     Args:
         params: iterable of Tensors or of group dicts.

@@ -4,10 +4,10 @@ The course (and the book ゼロから作る Deep Learning, ch. 6, ``optimizer_co
 minimises ``f(x, y) = x²/20 + y²`` from ``(−7, 2)`` for 30 steps with four update rules
 and plots the paths. :func:`optimizer_paths` does the same through
 :mod:`tinygrad_jp.optim` and autograd, with arguments chosen so that the numbers are the
-textbook's:
+textbook's (Deep Learning from Scratch):
 
 ========  ================================  =============================================
-name      textbook class (ゼロつく)          here
+name      textbook class (from Scratch)     here
 ========  ================================  =============================================
 SGD       ``SGD(lr=0.95)``                  ``optim.SGD(lr=0.95)``
 Momentum  ``Momentum(lr=0.1)`` (μ = 0.9)    ``optim.SGD(lr=0.1, momentum=0.9)``

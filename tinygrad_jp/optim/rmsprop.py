@@ -18,8 +18,9 @@ class RMSprop(Optimizer):
         b   = momentum · b + g / d;  w = w − lr · b   (if momentum > 0)
         w   = w − lr · g / d                          (otherwise)
 
-    The curriculum's RMSProp ``h = αh + (1 − α)(∇E)²; w −= ε ∇E / (√h + θ)`` (the
-    ゼロつく code, decay_rate = α = 0.99, θ = 1e-7) is ``RMSprop(lr=ε, alpha=α, eps=θ)``.
+    The curriculum's RMSProp ``h = αh + (1 − α)(∇E)²; w −= ε ∇E / (√h + θ)`` (the code
+    of Deep Learning from Scratch: decay_rate = α = 0.99, θ = 1e-7) is
+    ``RMSprop(lr=ε, alpha=α, eps=θ)``.
     The variant written ``ε ∇E / √(h + θ)`` puts θ under the root and differs slightly.
 
     Args:

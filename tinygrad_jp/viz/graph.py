@@ -144,6 +144,14 @@ class ComputationGraph(graphviz.Digraph):
                 raise
             raise _not_found("pipe", e) from None
 
+    def _repr_mimebundle_(self, include=None, exclude=None, **kwargs):
+        """Jupyter's view: the picture (SVG) when ``dot`` is installed; else the install
+        hint as text, so a notebook that shows a graph still runs to its end."""
+        try:
+            return super()._repr_mimebundle_(include, exclude, **kwargs)
+        except GraphvizNotFoundError as e:
+            return {"text/plain": f"(the graph is not drawn) {e}"}
+
 
 # ---------------------------------------------------------------------------- formatting
 def _num(v):

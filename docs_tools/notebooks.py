@@ -1,0 +1,74 @@
+"""The course's chapters as Jupyter notebooks, made from their Markdown pages.
+
+One source: ``docs/{en,ja}/course/N-*.md`` is both a page of the site and a notebook.
+jupytext reads the page (``python`` blocks become code cells, the rest Markdown cells);
+we put an install cell first and keep the text of the page's relative links. The
+mkdocs hook ``on_files`` adds the notebooks to the site as ``notebooks/{lang}/N-*.ipynb``;
+``tests/test_course.py`` executes the same notebooks in a Jupyter kernel.
+"""
+import pathlib
+import re
+
+import jupytext
+import nbformat
+
+DOCS = pathlib.Path(__file__).resolve().parent.parent / "docs"
+LANGUAGES = ("en", "ja")
+
+#: The first cell: installs tinygrad_jp in a fresh Colab / Jupyter, does nothing where
+#: it is installed (the tests, a local venv). Pure Python, so it runs in any kernel.
+INSTALL = {
+    "en": "# Colab or a fresh Jupyter: install tinygrad_jp first (skipped when installed)\n",
+    "ja": "# Colab や新しい Jupyter では、まず tinygrad_jp を入れます (入っていれば何もしません)\n",
+}
+INSTALL_CODE = (
+    "import importlib.util, subprocess, sys\n"
+    "if importlib.util.find_spec(\"tinygrad_jp\") is None:\n"
+    "    subprocess.run([sys.executable, \"-m\", \"pip\", \"install\", \"-q\", \"tinygrad_jp\"],"
+    " check=True)\n"
+    "%matplotlib inline")
+
+#: A relative link ``[text](target)``: it points nowhere once the notebook is downloaded
+#: or opened in Colab, so the notebook keeps the text only.
+_LINK = re.compile(r"\[([^\]]+)\]\((?!https?:)[^)\s]+\)")
+
+
+def chapters(lang):
+    """The chapter pages of one language, in course order."""
+    return sorted((DOCS / lang / "course").glob("[0-9]-*.md"))
+
+
+def to_notebook(page):
+    """The notebook of one chapter page (an ``nbformat`` v4 notebook)."""
+    page = pathlib.Path(page)
+    lang = page.parent.parent.name
+    nb = jupytext.reads(page.read_text(encoding="utf-8"), fmt="md")
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type == "code" and cell.source.startswith("%%"):
+            # a ```sh block (a command to run in a terminal): jupytext makes it a %%sh
+            # cell, which would run the full experiment; it stays text, as on the page
+            magic, _, body = cell.source.partition("\n")
+            cell = nb.cells[i] = nbformat.v4.new_markdown_cell(
+                f"```{magic[2:].strip()}\n{body.rstrip()}\n```")
+        if cell.cell_type == "markdown":
+            cell.source = _LINK.sub(r"\1", cell.source)
+    nb.cells.insert(0, nbformat.v4.new_code_cell(INSTALL[lang] + INSTALL_CODE))
+    nb.metadata = {
+        "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+        "language_info": {"name": "python"},
+    }
+    return nb
+
+
+def notebook_text(page):
+    return nbformat.writes(to_notebook(page)) + "\n"
+
+
+def on_files(files, config):
+    """mkdocs hook: add notebooks/{lang}/N-*.ipynb, generated from the chapter pages."""
+    from mkdocs.structure.files import File
+    for lang in LANGUAGES:
+        for page in chapters(lang):
+            files.append(File.generated(config, f"notebooks/{lang}/{page.stem}.ipynb",
+                                        content=notebook_text(page)))
+    return files

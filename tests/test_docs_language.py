@@ -49,7 +49,8 @@ def test_japanese_uses_the_course_terms(page):
 
 
 # Plain-form (だ・である) sentence endings; the pages speak in です・ます.
-PLAIN_ENDINGS = re.compile(r"(?:である|(?<![でう])だ|する|(?<![まで])した|いる|ない|なる|れる|った|(?<!ょ)う)。")
+PLAIN_ENDINGS = re.compile(
+    r"(?:である|(?<![でう])だ|する|(?<![まで])した|いる|ない|なる|れる|った|(?<!ょ)う)。")
 
 
 @pytest.mark.parametrize("page", JA_PAGES, ids=lambda p: str(p.relative_to(DOCS)))
@@ -108,6 +109,6 @@ def test_both_languages_have_the_same_headings_and_code(page):
     ja_headings, ja_blocks = _structure(other)
     assert en_headings == ja_headings, "the same heading levels, in the same order"
     assert len(en_blocks) == len(ja_blocks)
-    for i, (a, b) in enumerate(zip(en_blocks, ja_blocks)):
+    for i, (a, b) in enumerate(zip(en_blocks, ja_blocks, strict=True)):
         if a.startswith("python:") or b.startswith("python:"):
             assert a == b, f"python block {i} differs between en and ja"

@@ -29,6 +29,7 @@ __all__ = ["main", "build_parser", "MODELS", "DATASETS", "OPTIMIZERS", "build_mo
            "build_optimizer", "load_dataset", "CLIError"]
 
 LR_SCHEDULES = ("constant", "cosine")
+DEVICES = ("auto", "cpu", "cuda")
 MODELS = ("mlp", "simple_cnn", "deep_cnn", "lenet", "alexnet", "vgg16", "resnet18",
           "resnet20")
 DATASETS = ("sample", "mnist", "fashion-mnist", "cifar10")
@@ -90,6 +91,8 @@ _JA = {
     "force": "空でない出力フォルダにも書き込む",
     "smoke": "ごく小さいサイズで数秒だけ動かす (テスト用)",
     "seed": "乱数のシード",
+    "device": ("学習に使うデバイス: cpu、cuda (CuPy 経由の GPU)、auto (GPU が使えれば "
+               "cuda)"),
     "graph_out": "出力ファイル (.svg / .png / .pdf / .dot)",
     "max_depth": "この深さより深いモジュールを 1 つの箱にまとめる (1 なら層ごとに 1 つ)",
     "name": "実験の名前",
@@ -177,6 +180,9 @@ def build_parser(lang="en"):
     tr.add_argument("--smoke", action="store_true",
                     help=t("smoke", "tiny sizes, a few seconds (for tests)"))
     tr.add_argument("--seed", type=int, default=0, help=t("seed", "random seed") + " (0)")
+    tr.add_argument("--device", choices=DEVICES, default="auto",
+                    help=t("device", "where to train: cpu, cuda (a GPU through CuPy) or auto "
+                                     "(cuda when a GPU can be used)") + " (auto)")
 
     # -- graph
     gr = sub.add_parser("graph", help=t("graph", "draw a model's computation graph, grouped "
@@ -376,6 +382,20 @@ def build_optimizer(name, params, lr=None, weight_decay=0.0):
     _fail(f"unknown optimizer {name!r}; choose one of: {', '.join(OPTIMIZERS)}")
 
 
+def resolve_device(name):
+    """``--device``: 'cpu', 'cuda' (a clear error without CuPy or a GPU) or 'auto'."""
+    import tinygrad_jp as tg
+    if name == "auto":
+        return "cuda" if tg.cuda.is_available() else "cpu"
+    if name == "cuda" and not tg.cuda.is_available():
+        from .devices import cuda_module
+        try:
+            cuda_module()
+        except RuntimeError as e:
+            _fail(f"--device cuda: {e}")
+    return name
+
+
 def build_scheduler(name, optimizer, epochs):
     """The learning-rate scheduler for an ``--lr-schedule`` name (None for constant)."""
     from . import optim
@@ -553,6 +573,7 @@ def _train(args, out):
     from . import nn, train, viz
     from .data import DataLoader
 
+    device = resolve_device(args.device)
     train_ds, test_ds = load_dataset(args.dataset, smoke=args.smoke, download=args.download)
     shape = tuple(train_ds.data.shape[1:])
     tg.manual_seed(args.seed)
@@ -574,14 +595,16 @@ def _train(args, out):
     summary = nn.summary(model, input_size)
     atomic_write_text(out / "summary.txt", str(summary) + "\n")
     _, graph_msg = _save_graph(model, input_size, out / "graph.svg", max_depth=1)
+    model.to(device)     # after the summary and graph (made on the CPU); fit moves batches
     if not args.resume:
         run = {k: getattr(args, k) for k in ("model", "dataset", "optimizer", "lr",
                                              "lr_schedule", "batch_size", "weight_decay",
                                              "standardize", "dropout", "augment",
                                              "resize", "seed", "smoke")}
         run["lr_used"] = opt.param_groups[0]["lr"]
+        run["device"] = device
         atomic_write_text(out / _RUN_FILE, json.dumps(run, indent=2) + "\n")
-    print(f"{args.model} on {args.dataset}: {summary.total_params:,} parameters, "
+    print(f"{args.model} on {args.dataset} ({device}): {summary.total_params:,} parameters, "
           f"{len(train_ds):,} training / {len(test_ds):,} test images, optimizer "
           f"{args.optimizer} (lr {opt.param_groups[0]['lr']:g})"
           + (f"; resuming from {out / _CKPT_DIR}" if args.resume else ""))

@@ -168,3 +168,19 @@ def test_the_course_cnns_train_on_their_device(device):
     deep.eval()
     with tg.no_grad():
         assert deep(tg.tensor(x, device=device)).device == device
+
+
+def test_the_command_line_trains_on_the_device_it_is_given(device, tmp_path, capsys):
+    from tinygrad_jp import cli
+    out = tmp_path / "run"
+    assert cli.main(["train", "--model", "simple_cnn", "--smoke", "--epochs", "1",
+                     "--device", device, "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert f"({device})" in printed
+    import json
+    assert json.loads((out / "run.json").read_text())["device"] == device
+    weights = tg.load(out / "model.safetensors")          # saved from the device
+    assert all(v.device == "cpu" for v in weights.values())
+    # the checkpoint (optimizer state on the device) resumes on it
+    assert cli.main(["train", "--model", "simple_cnn", "--smoke", "--epochs", "2",
+                     "--device", device, "--out", str(out), "--resume"]) == 0

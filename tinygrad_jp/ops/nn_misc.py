@@ -10,6 +10,7 @@ from ..autograd import Function, is_grad_enabled
 from ..tensor import Tensor
 from . import parallel
 from .conv import layout_of
+from ..devices import is_device_array
 from .parallel import over_batch
 
 
@@ -95,7 +96,8 @@ class Relu(Function):
 
     def forward(self, x):
         xd = x.data
-        if xd.ndim == 0 or xd.nbytes < parallel.MIN_BYTES:
+        # small arrays, and GPU arrays (no host threads there): one plain pass
+        if xd.ndim == 0 or xd.nbytes < parallel.MIN_BYTES or is_device_array(xd):
             out = np.maximum(xd, 0)
         else:
             out = np.empty_like(xd)          # same memory order as the input
@@ -123,7 +125,8 @@ class PositiveMask(Function):
     def forward(self, g, ref):
         self.ref = ref
         gd = g.data
-        if gd.ndim == 0 or gd.nbytes < parallel.MIN_BYTES or gd.shape != ref.shape:
+        if gd.ndim == 0 or gd.nbytes < parallel.MIN_BYTES or gd.shape != ref.shape \
+                or is_device_array(gd):
             return np.multiply(gd, ref > 0, dtype=gd.dtype)
         out = np.empty_like(ref, dtype=gd.dtype)
         over_batch(lambda b: np.multiply(gd[b], ref[b] > 0, out=out[b], dtype=gd.dtype),

@@ -25,6 +25,7 @@ import os
 import numpy as np
 
 from .._io import atomic_write_bytes, to_jsonable
+from ..devices import CPU, is_device_array, to_device
 from ..tensor import Tensor
 
 __all__ = ["flatten_state_dict", "unflatten_state_dict", "save_file", "load_file"]
@@ -54,6 +55,8 @@ def flatten_state_dict(state_dict):
         for name, value in entries.items():
             if isinstance(value, Tensor):
                 value = value.data
+            if is_device_array(value):
+                value = to_device(value, CPU)      # GPU state saves to the same file
             if isinstance(value, np.ndarray):
                 if "." in str(name):
                     raise ValueError(f"flatten_state_dict: state name {name!r} contains '.'")

@@ -296,7 +296,7 @@ class Checkpoint:
         if they do not fit). A mismatch raises :class:`CheckpointError` listing every
         mismatched name at once.
         """
-        backup = OrderedDict((k, np.array(v.data if isinstance(v, Tensor) else v, copy=True))
+        backup = OrderedDict((k, (v.data if isinstance(v, Tensor) else v).copy())
                              for k, v in model.state_dict().items())
         try:
             model.load_state_dict(self.model_state)

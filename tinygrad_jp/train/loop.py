@@ -10,6 +10,7 @@ import numpy as np
 
 from .. import random as _random
 from ..autograd import no_grad
+from ..devices import as_array
 from .callbacks import CallbackList
 from .checkpoint import (
     CheckpointError,
@@ -59,8 +60,8 @@ def accuracy(output, target):
     ``output``: ``(N, C)`` scores (logits or probabilities); ``target``: ``(N,)`` class
     indices, or ``(N, C)`` one-hot / class probabilities (their argmax is the class).
     """
-    out = np.asarray(output.data if hasattr(output, "data") else output)
-    tgt = np.asarray(target.data if hasattr(target, "data") else target)
+    out = as_array(output.data if hasattr(output, "data") else output)   # on its device
+    tgt = as_array(target.data if hasattr(target, "data") else target)
     if out.ndim != 2 or out.shape[1] < 2:
         raise ValueError(f"accuracy: expected class scores of shape (N, C) with C >= 2, got "
                          f"outputs of shape {out.shape}; for regression or a single-output "
@@ -98,6 +99,21 @@ def _resolve_metrics(metrics, where):
     if len(set(names)) != len(names) or "loss" in names:
         raise ValueError(f"{where}: metric names must be unique and not 'loss', got {names}")
     return out
+
+
+def _model_device(model):
+    """The device of the model's parameters (None for a model without any)."""
+    params = getattr(model, "parameters", None)
+    first = next(iter(params()), None) if callable(params) else None
+    return None if first is None else first.device
+
+
+def _to_device(x, device):
+    """A batch part on the model's device: the loader yields CPU tensors, and ``fit``
+    moves them as a PyTorch training loop does with ``x.to(device)``."""
+    if device is None or device.type == "cpu" or not hasattr(x, "to"):
+        return x
+    return x.to(device)
 
 
 def _unpack(batch, where):
@@ -143,10 +159,12 @@ def _evaluate(model, loader, loss_fn, metric_fns):
     model.eval()
     sums = dict.fromkeys(["loss"] * (loss_fn is not None) + [n for n, _ in metric_fns], 0.0)
     count = 0
+    device = _model_device(model)
     try:
         with no_grad():
             for batch in loader:
                 x, y = _unpack(batch, "evaluate")
+                x, y = _to_device(x, device), _to_device(y, device)
                 out = model(x)
                 n = _batch_size(x)
                 if loss_fn is not None:
@@ -505,6 +523,7 @@ class Trainer:
         self._rng_after = _random.get_rng_state()
         self._loader_rng_after = self._loader_states()
 
+        self._device = _model_device(model)       # where each batch goes
         bar = self._progress = self._make_bar(epoch)
         if bar is not None and self.batches_done:
             bar.update(self.batches_done)
@@ -512,6 +531,7 @@ class Trainer:
             else math.nan
         for batch_idx, batch in enumerate(iterator, start=self.batches_done):
             x, y = _unpack(batch, "fit")
+            x, y = _to_device(x, self._device), _to_device(y, self._device)
             n = _batch_size(x)
             self.callbacks.on_batch_begin(batch_idx, {"batch_size": n})
             self._in_step = True

@@ -3,6 +3,7 @@ import numpy as np
 
 from .autograd import grad as autograd_grad
 from .autograd import no_grad
+from .devices import CPU, to_device
 from .tensor import Tensor
 
 __all__ = ["GradcheckError", "gradcheck", "gradgradcheck"]
@@ -87,15 +88,15 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True):
             o = outputs[k]
             if o.requires_grad:
                 diff_outputs.append(o)
-                grad_outputs.append(Tensor._wrap(v[start:start + size].reshape(o.shape)
-                                                 .astype(o.dtype)))
+                grad_outputs.append(Tensor._wrap(to_device(
+                    v[start:start + size].reshape(o.shape).astype(o.dtype), o.device)))
             start += size
         grads = (autograd_grad(diff_outputs, checked_inputs, grad_outputs,
                                retain_graph=True, allow_unused=True)
                  if diff_outputs else [None] * len(checked))
         for i, g in zip(checked, grads, strict=True):
             analytic = (np.zeros(inputs[i].data.size) if g is None
-                        else np.asarray(g.data, dtype=np.float64).reshape(-1))
+                        else _host(g.data).reshape(-1))
             expected = v @ numerical[i]
             excess = np.abs(analytic - expected) - (atol + rtol * np.abs(expected))
             excess = np.where(np.isfinite(analytic), excess, np.inf)
@@ -121,8 +122,12 @@ def _flat_outputs(result, positions):
     """The outputs at ``positions`` as one new float64 vector (a copy: an output may be
     a view of the input that is about to be perturbed again)."""
     outs = _outputs(result, "gradcheck")
-    return np.concatenate([np.asarray(outs[k].data, dtype=np.float64).reshape(-1)
-                           for k in positions])
+    return np.concatenate([_host(outs[k].data).reshape(-1) for k in positions])
+
+
+def _host(array):
+    """A float64 copy in host memory (the comparison happens there, on any device)."""
+    return np.asarray(to_device(array, CPU), dtype=np.float64)
 
 
 def gradgradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True):
@@ -132,7 +137,8 @@ def gradgradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=Tr
     with no_grad():
         probe = _outputs(fn(*inputs), "gradgradcheck")
     rng = np.random.default_rng(1)
-    vs = [Tensor._wrap(rng.standard_normal(o.shape).astype(o.dtype)) for o in probe]
+    vs = [Tensor._wrap(to_device(rng.standard_normal(o.shape).astype(o.dtype), o.device))
+          for o in probe]
     diff_positions = [i for i, t in enumerate(inputs)
                       if isinstance(t, Tensor) and t.requires_grad]
 
@@ -143,7 +149,7 @@ def gradgradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=Tr
         grads = autograd_grad([o for o, _ in pairs], wanted, [v for _, v in pairs],
                               create_graph=True, allow_unused=True)
         # an unused input has a zero derivative, constant in every input
-        return tuple(Tensor._wrap(np.zeros(x.shape, x.dtype)) if g is None else g
+        return tuple(Tensor._wrap(np.zeros_like(x.data)) if g is None else g
                      for g, x in zip(grads, wanted, strict=True))
 
     return gradcheck(first_derivative, inputs, eps, atol, rtol, raise_exception)

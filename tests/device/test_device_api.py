@@ -184,3 +184,20 @@ def test_the_command_line_trains_on_the_device_it_is_given(device, tmp_path, cap
     # the checkpoint (optimizer state on the device) resumes on it
     assert cli.main(["train", "--model", "simple_cnn", "--smoke", "--epochs", "2",
                      "--device", device, "--out", str(out), "--resume"]) == 0
+
+
+def test_summary_graph_drawing_and_gradcheck_work_on_the_device(device):
+    from tinygrad_jp import viz
+    from tinygrad_jp.models import SimpleConvNet
+    tg.manual_seed(0)
+    net = SimpleConvNet().to(device)
+    table = nn.summary(net, (1, 1, 28, 28))          # its input is made on the device
+    assert table.total_params == sum(p.numel() for p in net.parameters())
+    loss = net(tg.randn(2, 1, 28, 28, device=device)).sum()
+    g = viz.draw_graph(loss, group_by_module=net, show_values=True, color_by="grad_norm")
+    assert "conv1" in g.source and "‖grad‖" in g.source or "grad" in g.source
+    loss.backward()
+    assert "grad" in viz.draw_graph(loss, show_grads=True).source
+    a = tg.randn(3, 2, dtype=tg.float64, requires_grad=True, device=device)
+    assert tg.gradcheck(lambda t: (t.tanh() * t).sum(1), [a])
+    assert tg.gradgradcheck(lambda t: (t ** 3).sum(), [a])

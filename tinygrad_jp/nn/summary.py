@@ -5,6 +5,7 @@ from collections import namedtuple
 
 import numpy as np
 
+from .. import devices as _devices
 from .. import dtypes as _dtypes
 from ..autograd import no_grad
 from ..tensor import Tensor
@@ -136,7 +137,9 @@ def summary(model, input_size=None, dtypes=None, input_data=None, depth=None):
             dtypes = [dtypes]
         if len(dtypes) != len(sizes):
             raise ValueError(f"summary: got {len(dtypes)} dtypes for {len(sizes)} inputs")
-        inputs = [Tensor._wrap(np.zeros(s, dtype=_dtypes.to_dtype(dt, "summary")))
+        where = next((p.device for p in model.parameters()), None)   # the model's device
+        xp = np if where is None else _devices.array_module(where)
+        inputs = [Tensor._wrap(xp.zeros(s, dtype=_dtypes.to_dtype(dt, "summary")))
                   for s, dt in zip(sizes, dtypes, strict=True)]
 
     names = {}

@@ -44,6 +44,7 @@ import numpy as np
 from .._io import atomic_write_bytes
 from ..autograd import Function
 from ..autograd import grad as _autograd_grad
+from ..devices import CPU, to_device
 from ..tensor import Tensor
 from .fonts import dot_environment
 
@@ -175,7 +176,7 @@ def _shape_text(shape):
 
 def _summary(array, small=6):
     """Scalars in full, up to ``small`` values listed, bigger arrays as mean / std."""
-    a = np.asarray(array)
+    a = np.asarray(to_device(array, CPU))      # shown from host memory, on any device
     if a.size == 1:
         return _num(a.reshape(()).item())
     if a.size == 0:
@@ -189,7 +190,7 @@ def _summary(array, small=6):
 
 
 def _norm(array):
-    a = np.asarray(array, dtype=np.float64)
+    a = np.asarray(to_device(array, CPU), dtype=np.float64)
     return float(np.sqrt(np.sum(a * a)))
 
 
@@ -1006,7 +1007,7 @@ def _gradient_flow(outputs, nodes):
         for n in nodes:
             n.hooks = [lambda g, n=n: node_norm.__setitem__(n, _norm(g.data))]
         seeds = [t for t in outputs if t.grad_fn is not None]
-        ones = [Tensor._wrap(np.ones(t.shape, dtype=t.dtype)) for t in seeds]
+        ones = [Tensor._wrap(np.ones_like(t.data)) for t in seeds]     # on t's device
         grads = _autograd_grad(seeds, leaves, grad_outputs=ones, retain_graph=True,
                                allow_unused=True)
     except RuntimeError as e:

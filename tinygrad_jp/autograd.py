@@ -261,6 +261,11 @@ class Function:
             if moved is None:
                 raise
             return cls.apply(*moved, **params)
+        except MemoryError as e:     # CuPy's OutOfMemoryError is a MemoryError too
+            shapes = ", ".join(f"{tuple(t.shape)} {t.dtype}" for t in tensors)
+            where = tensors[0].device if tensors else "cpu"
+            raise RuntimeError(f"{fn.name}: out of memory on {where} with inputs {shapes} "
+                               f"({e}); use a smaller batch size or model") from e
         if type(data) is not np.ndarray and not is_device_array(data):
             data = np.asarray(data)  # NumPy turns 0-d results into scalars
         if _mode.anomaly:

@@ -201,3 +201,15 @@ def test_summary_graph_drawing_and_gradcheck_work_on_the_device(device):
     a = tg.randn(3, 2, dtype=tg.float64, requires_grad=True, device=device)
     assert tg.gradcheck(lambda t: (t.tanh() * t).sum(1), [a])
     assert tg.gradgradcheck(lambda t: (t ** 3).sum(), [a])
+
+
+def test_out_of_memory_names_the_op_and_the_sizes(device, monkeypatch):
+    from tinygrad_jp.ops import elementwise
+
+    def full(self, a, b):
+        raise MemoryError("Out of memory allocating 8,000,000,000 bytes")
+    monkeypatch.setattr(elementwise.Mul, "forward", full)
+    a = tg.ones(3, 4, device=device)
+    with pytest.raises(RuntimeError, match=r"MulBackward: out of memory on .*\(3, 4\) "
+                                           r"float32.*smaller batch"):
+        a * a

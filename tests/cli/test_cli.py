@@ -153,6 +153,10 @@ def test_download_option_fetches_through_the_data_sets(tmp_path, monkeypatch, ca
         asked.append((spec.name, res.filename, target_dir))
         raise _store.DatasetNotFoundError(f"{res.filename}: no network here")
     monkeypatch.setattr(_store, "download_file", offline)
+    # a machine with Debian's dataset-fashion-mnist (CI) would find the files there
+    real_dirs = _store._candidate_dirs
+    monkeypatch.setattr(_store, "_candidate_dirs", lambda spec, root: [
+        (label, d) for label, d in real_dirs(spec, root) if label != "system package"])
     assert cli.main(["train", "--model", "mlp", "--dataset", "mnist", "--download", "--out",
                      str(tmp_path / "o")]) == 2
     assert asked and "no network here" in capsys.readouterr().err

@@ -181,7 +181,7 @@ class Tensor:
     def cuda(self, device=None, non_blocking=False):
         """A copy on the GPU (``device`` = an index or ``'cuda:N'``; the current GPU by
         default); the tensor itself when it is there already."""
-        target = globals()["device"]("cuda" if device is None else device)
+        target = _parse_to(("cuda" if device is None else device,), None, None)[0]
         if target.type != "cuda":
             raise ValueError(f"cuda: expected a CUDA device, got {target}")
         return self.to(target)

@@ -14,6 +14,7 @@ import numpy as np
 
 from . import dtypes
 from . import random as _random
+from .devices import array_module
 from .ops import einsum as _einsum
 from .ops import elementwise as _ew
 from .ops import exp_log as _exp_log
@@ -71,9 +72,11 @@ def _along(x, dim, index, op):
         bad = idx.min() if idx.min() < 0 else idx.max()
         raise RuntimeError(f"{op}: index {bad} is out of bounds for dim {dim} with size "
                            f"{x.shape[dim]}")
-    return tuple(idx if k == dim else
+    full = tuple(idx if k == dim else
                  np.arange(idx.shape[k]).reshape([-1 if j == k else 1 for j in range(x.ndim)])
                  for k in range(x.ndim))
+    # on a GPU the index arrays go there too (an index may be given on the CPU)
+    return full if type(x.data) is np.ndarray else _shape.index_to_device(full, x.data)
 
 
 def _sort_indices(x, dim, descending):
@@ -256,7 +259,8 @@ class TensorMethods:
         # np.tri: True on and below diagonal k
         keep = np.tri(n, m, diagonal, dtype=bool) if lower else ~np.tri(n, m, diagonal - 1,
                                                                          dtype=bool)
-        return where(Tensor._wrap(keep), self, Tensor._wrap(np.zeros((), self.dtype)))
+        keep = Tensor._wrap(keep).to(self.device)
+        return where(keep, self, Tensor._wrap(np.zeros((), self.dtype)))
 
     def tril(self, diagonal=0):
         """The lower triangle of the last two dims (on and below ``diagonal``), zeros
@@ -280,7 +284,8 @@ class TensorMethods:
         d = _dim(dim, self.ndim, op)
         idx = _along(self, d, index, op)
         if isinstance(src, numbers.Number) and not isinstance(src, Tensor):
-            src = Tensor._wrap(np.full(np.shape(idx[d]), src, dtype=self.dtype))
+            src = Tensor._wrap(array_module(self.data).full(idx[d].shape, src,
+                                                             dtype=self.dtype))
         if not isinstance(src, Tensor):
             raise TypeError(f"{op}: src must be a Tensor or a number, got "
                             f"{type(src).__name__}")
@@ -382,7 +387,7 @@ class TensorMethods:
         if self.ndim == 0:
             return self.sort()
         order = _sort_indices(self.data, d, largest)
-        idx = Tensor._wrap(np.ascontiguousarray(
+        idx = Tensor._wrap(array_module(order).ascontiguousarray(
             order[(slice(None),) * d + (slice(0, k),)]))
         return _MinMaxResult(self.gather(d, idx), idx)
 

@@ -44,6 +44,28 @@ CASES = {
     "avg_pool_padded": ([(2, 3, 7, 7)],
                         lambda x: F.avg_pool2d(x, 3, stride=2, padding=1,
                                                count_include_pad=False)),
+    "grouped_conv": ([(2, 4, 6, 6), (6, 2, 3, 3)], lambda x, w: F.conv2d(x, w, groups=2)),
+    "depthwise_conv": ([(2, 3, 6, 6), (3, 1, 3, 3)],
+                       lambda x, w: F.conv2d(x, w, padding=1, groups=3)),
+    "adaptive_avg": ([(2, 3, 7, 5)], lambda x: F.adaptive_avg_pool2d(x, (3, 2))),
+    "adaptive_max": ([(2, 3, 7, 5)], lambda x: F.adaptive_max_pool2d(x, (3, 2))),
+    "interp_nearest": ([(1, 2, 3, 4)], lambda x: F.interpolate(x, scale_factor=2)),
+    "interp_bilinear": ([(1, 2, 3, 4)], lambda x: F.interpolate(
+        x, size=(5, 7), mode="bilinear", align_corners=False)),
+    "interp_bicubic": ([(1, 2, 4, 4)], lambda x: F.interpolate(x, size=(6, 5),
+                                                                mode="bicubic")),
+    "unfold_fold": ([(1, 2, 5, 5)], lambda x: F.fold(F.unfold(x, 3, padding=1), (5, 5), 3,
+                                                      padding=1)),
+    "layer_group_norm": ([(2, 4, 3, 3)], lambda x: F.layer_norm(x, (4, 3, 3))
+                         + F.group_norm(x, 2)),
+    "cumsum_sort": ([(3, 5)], lambda a: a.cumsum(1) + a.sort(1)[0] + a.topk(5, 1)[0]),
+    "gather_scatter": ([(3, 4)], lambda a: a.gather(1, tg.tensor([[0, 2], [1, 1], [3, 0]],
+                                                                  device=a.device)).sum()
+                       + a.scatter_add(0, tg.zeros(1, 4, dtype=tg.int64, device=a.device),
+                                       a[:1]).sum()),
+    "einsum_attention": ([(2, 3, 4), (2, 5, 4), (2, 5, 4)],
+                         lambda q, k, v: F.scaled_dot_product_attention(q, k, v)
+                         + tg.einsum("bqd,bkd->bqd", q, k)),
     "double_backward_conv": ([(1, 2, 5, 5), (2, 2, 3, 3)], lambda x, w: tg.grad(
         (F.conv2d(x, w) ** 2).sum(), [x], create_graph=True)[0]),
     "batch_norm": ([(4, 3, 5, 5)], lambda x: F.batch_norm(x, None, None, training=True)),

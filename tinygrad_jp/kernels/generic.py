@@ -8,7 +8,8 @@ import numpy as np
 
 from ..devices import array_module
 
-__all__ = ["conv2d", "conv2d_input_grad", "conv2d_weight_grad", "max_pool2d",
+__all__ = ["conv2d", "conv2d_input_grad", "conv2d_weight_grad", "grouped_conv2d",
+           "grouped_conv2d_input_grad", "grouped_conv2d_weight_grad", "unfold", "max_pool2d",
            "max_pool2d_scatter", "max_pool2d_gather", "window_sum", "window_spread"]
 
 
@@ -63,6 +64,52 @@ def conv2d_weight_grad(x, g, w_shape, stride, padding, dilation):
     oh, ow = g.shape[2:]
     cols = cols[:, :, :oh, :ow]            # an input longer than g's windows reach
     return np.tensordot(g, cols, axes=([0, 2, 3], [0, 2, 3]))     # (F, C, kh, kw)
+
+
+# Grouped convolution: G groups of C/G input and F/G output channels each, the same
+# windows and GEMMs with a group axis (einsum keeps it batched, no loop over groups).
+def grouped_conv2d(x, w, b, stride, padding, dilation, groups):
+    n, c = x.shape[:2]
+    f = w.shape[0]
+    cols = windows(_pad(x, padding), w.shape[2:], stride, dilation)
+    cols = cols.reshape((n, groups, c // groups) + cols.shape[2:])  # (N, G, Cg, OH, OW, kh, kw)
+    wg = w.reshape((groups, f // groups) + w.shape[1:])            # (G, Fg, Cg, kh, kw)
+    out = np.einsum("ngcyxij,gfcij->ngfyx", cols, wg)
+    out = out.reshape((n, f) + out.shape[3:])
+    if b is not None:
+        out = out + b.reshape(1, f, 1, 1)
+    return out
+
+
+def grouped_conv2d_input_grad(g, w, x_shape, stride, padding, dilation, groups):
+    n, c, h, wd = x_shape
+    (ph, pw) = padding
+    f = w.shape[0]
+    gg = g.reshape((n, groups, f // groups) + g.shape[2:])          # (N, G, Fg, OH, OW)
+    wg = w.reshape((groups, f // groups) + w.shape[1:])            # (G, Fg, Cg, kh, kw)
+    dxp = array_module(g).zeros((n, groups, c // groups, h + 2 * ph, wd + 2 * pw), g.dtype)
+    for i, j, rs, cs in _positions(w.shape[2:], stride, dilation, g.shape[2:]):
+        dxp[:, :, :, rs, cs] += np.einsum("ngfyx,gfc->ngcyx", gg, wg[:, :, :, i, j])
+    return dxp.reshape(n, c, h + 2 * ph, wd + 2 * pw)[:, :, ph:ph + h, pw:pw + wd]
+
+
+def grouped_conv2d_weight_grad(x, g, w_shape, stride, padding, dilation, groups):
+    n, c = x.shape[:2]
+    f = w_shape[0]
+    cols = windows(_pad(x, padding), w_shape[2:], stride, dilation)
+    oh, ow = g.shape[2:]
+    cols = cols[:, :, :oh, :ow].reshape((n, groups, c // groups, oh, ow) + w_shape[2:])
+    gg = g.reshape(n, groups, f // groups, oh, ow)
+    dw = np.einsum("ngfyx,ngcyxij->gfcij", gg, cols)
+    return dw.reshape(w_shape)
+
+
+def unfold(x, kernel, dilation, padding, stride):
+    """PyTorch's unfold layout (N, C·kh·kw, L) of the windows."""
+    n, c = x.shape[:2]
+    cols = windows(_pad(x, padding), kernel, stride, dilation)      # (N, C, OH, OW, kh, kw)
+    cols = cols.transpose(0, 1, 4, 5, 2, 3)
+    return cols.reshape(n, c * kernel[0] * kernel[1], cols.shape[4] * cols.shape[5])
 
 
 def max_pool2d(x, g):

@@ -392,8 +392,10 @@ def adaptive_avg_pool2d(input, output_size):
         out = avg_pool2d(x, (h // oh, w // ow))
     else:
         # adaptive averaging is separable: A_h · x · A_wᵀ with constant matrices
-        ah = Tensor._wrap(_adaptive_matrix(h, oh, x.dtype))
-        awt = Tensor._wrap(_adaptive_matrix(w, ow, x.dtype).T.copy())
+        # the averaging matrices are made on the host, and used where x lives
+        ah = Tensor._wrap(_devices.to_device(_adaptive_matrix(h, oh, x.dtype), x.device))
+        awt = Tensor._wrap(_devices.to_device(_adaptive_matrix(w, ow, x.dtype).T.copy(),
+                                              x.device))
         out = (ah @ x) @ awt
     return out.squeeze(0) if unbatched else out
 
@@ -1038,7 +1040,7 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
             else:
                 weights = _cubic.cubic_weights if mode == "bicubic" else _misc.linear_weights
                 m = weights(n_in, n_out, bool(align_corners), scale)
-            m = Tensor._wrap(m.astype(x.dtype))
+            m = Tensor._wrap(_devices.to_device(m.astype(x.dtype), x.device))
             if axis == x.ndim - 1:
                 out = out @ m.T
             else:

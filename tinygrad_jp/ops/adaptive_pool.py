@@ -16,6 +16,7 @@ MaxIndexScatter ...``.
 import numpy as np
 
 from ..autograd import Function
+from ..devices import array_module, device_of, to_device
 
 __all__ = ["adaptive_bins", "adaptive_max_pool", "AdaptiveMaxPool2d", "MaxIndexScatter",
            "MaxIndexGather"]
@@ -42,15 +43,17 @@ def adaptive_max_pool(x, out_hw):
     the flat index (row·W + column, int64) of each maximum in its H×W plane."""
     n, c, h, w = x.shape
     oh, ow = out_hw
-    rows, cols = _window_table(h, oh), _window_table(w, ow)
+    xp = array_module(x)              # the index tables go where x lives
+    rows = to_device(_window_table(h, oh), device_of(x))
+    cols = to_device(_window_table(w, ow), device_of(x))
     kh, kw = rows.shape[1], cols.shape[1]
     # one gather: (N, C, OH, OW, kh, kw), every window's values in row-major order
     windows = x[:, :, rows[:, None, :, None], cols[None, :, None, :]]
     flat = windows.reshape(n, c, oh, ow, kh * kw)
     best = flat.argmax(axis=-1)                       # first maximum, PyTorch's tie rule
     out = np.take_along_axis(flat, best[..., None], axis=-1)[..., 0]
-    r = rows[np.arange(oh)[:, None], best // kw]
-    q = cols[np.arange(ow)[None, :], best % kw]
+    r = rows[xp.arange(oh)[:, None], best // kw]
+    q = cols[xp.arange(ow)[None, :], best % kw]
     return out, r * w + q
 
 
@@ -81,7 +84,8 @@ class MaxIndexScatter(Function):
         self.index, self.in_shape = index, in_shape
         n, c, h, w = in_shape
         gd = grad.data
-        plane = (np.arange(n * c, dtype=np.int64) * (h * w)).reshape(n, c, 1, 1)
+        xp = array_module(gd)
+        plane = (xp.arange(n * c, dtype=np.int64) * (h * w)).reshape(n, c, 1, 1)
         total = np.bincount((plane + index).ravel(), weights=gd.ravel(),
                             minlength=n * c * h * w)
         return total.astype(gd.dtype, copy=False).reshape(in_shape)

@@ -33,7 +33,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from ..autograd import Function, is_grad_enabled
-from ..devices import is_device_array
+from ..devices import array_module, is_device_array
 from ..kernels import generic
 from ..tensor import Tensor
 from .parallel import over_batch
@@ -487,6 +487,8 @@ class ConvWeightGrad(Function):
 # ------------------------------------------------------------------ unfold / fold
 def _unfold_array(x, kernel, dilation, padding, stride):
     """PyTorch's unfold order: (N, C·kh·kw, L) with C slowest, then kh, kw."""
+    if is_device_array(x):
+        return generic.unfold(x, kernel, dilation, padding, stride)
     (kh, kw), (dh, dw), (ph, pw), (sh, sw) = kernel, dilation, padding, stride
     n, c, h, w = x.shape
     oh, ow = out_size(h, kh, sh, ph, dh), out_size(w, kw, sw, pw, dw)
@@ -506,7 +508,7 @@ def _fold_array(cols, output_size, kernel, dilation, padding, stride):
     c = cols.shape[1] // (kh * kw)
     oh, ow = out_size(h, kh, sh, ph, dh), out_size(w, kw, sw, pw, dw)
     blocks = cols.reshape(n, c, kh, kw, oh, ow)
-    out = np.zeros((n, c, h + 2 * ph, w + 2 * pw), cols.dtype)
+    out = array_module(cols).zeros((n, c, h + 2 * ph, w + 2 * pw), cols.dtype)
     for i in range(kh):
         for j in range(kw):
             out[:, :, i * dh:i * dh + sh * (oh - 1) + 1:sh,

@@ -31,6 +31,8 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from ..autograd import Function, is_grad_enabled
+from ..devices import is_device_array
+from ..kernels import generic
 from .conv import im2col, out_size, workspace
 
 __all__ = ["GroupedConv2d", "GroupedConvInputGrad", "GroupedConvWeightGrad",
@@ -287,6 +289,10 @@ class GroupedConv2d(Function):
         self.x_shape, self.w_shape = x.data.shape, w.data.shape
         xd, wd = x.data, w.data
         col = None
+        if is_device_array(xd):              # a GPU: the generic kernels
+            self.save_for_backward(x, w, None)
+            return generic.grouped_conv2d(xd, wd, None if b is None else b.data,
+                                          *self.params, groups)
         if is_channelwise(wd.shape, groups):
             out = _channelwise_forward(_nhwc(xd), wd, groups, *self.params)
         else:
@@ -326,6 +332,8 @@ class GroupedConvInputGrad(Function):
         self.x_shape, self.params, self.groups = tuple(x_shape), params, groups
         self.save_for_backward(g, w)
         gd, wd = g.data, w.data
+        if is_device_array(gd):
+            return generic.grouped_conv2d_input_grad(gd, wd, self.x_shape, *params, groups)
         if is_channelwise(wd.shape, groups):
             dx = _channelwise_input_grad(_nhwc(gd), wd, x_shape, groups, *params)
         else:
@@ -363,6 +371,8 @@ class GroupedConvWeightGrad(Function):
         self.w_shape, self.params, self.groups = tuple(w_shape), params, groups
         self.save_for_backward(x, g)
         xd, gd = x.data, g.data
+        if is_device_array(xd):
+            return generic.grouped_conv2d_weight_grad(xd, gd, self.w_shape, *params, groups)
         if is_channelwise(w_shape, groups):
             return _channelwise_weight_grad(_nhwc(xd), _nhwc(gd), self.w_shape, groups,
                                             *params)

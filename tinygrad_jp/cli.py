@@ -227,6 +227,9 @@ def build_parser(lang="en"):
     ex.add_argument("--smoke", action="store_true",
                     help=t("smoke", "tiny sizes, a few seconds (for tests)"))
     ex.add_argument("--seed", type=int, default=0, help=t("seed", "random seed") + " (0)")
+    ex.add_argument("--device", choices=DEVICES, default="cpu",
+                    help=t("device", "where to train: cpu, cuda (a GPU through CuPy) or auto "
+                                     "(cuda when a GPU can be used)") + " (cpu)")
     seen = {}
     for e in exps.values():
         for dest, kw in e.options.items():
@@ -735,7 +738,8 @@ def cmd_experiment(args, parser_ex=None):
         report = experiments.run_experiment(args.name, out_dir=out, full=args.full,
                                             smoke=args.smoke, seed=args.seed,
                                             force=args.force, command=_command_line(args),
-                                            lang=args.lang, **options)
+                                            lang=args.lang, device=resolve_device(args.device),
+                                            **options)
     except (OutputExistsError, RunLockedError) as e:
         _fail(str(e))
     except Exception as e:  # a missing data set is a user problem, not a traceback

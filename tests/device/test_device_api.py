@@ -213,3 +213,18 @@ def test_out_of_memory_names_the_op_and_the_sizes(device, monkeypatch):
     with pytest.raises(RuntimeError, match=r"MulBackward: out of memory on .*\(3, 4\) "
                                            r"float32.*smaller batch"):
         a * a
+
+
+@pytest.mark.parametrize("name", ["vanishing-gradient", "augmentation", "gan"])
+def test_experiments_train_on_the_device_they_are_given(device, name, tmp_path):
+    """The experiment's networks train on the device and come back to the host for the
+    analysis; the report says where it ran (smoke sizes: seconds)."""
+    if device == "cpu":
+        pytest.skip("the CPU runs of the experiments are tests/experiments")
+    from tinygrad_jp import experiments
+    options = {"conditional": True} if name == "gan" else {}
+    report = experiments.run_experiment(name, out_dir=tmp_path / name, smoke=True,
+                                        device=device, **options)
+    assert report.settings["device"] == device
+    data = experiments.check_report(tmp_path / name)
+    assert data["settings"]["device"] == device

@@ -131,7 +131,7 @@ def run(out_dir, full=False, smoke=False, seed=0) -> Report:
 
         def loss_fn(model, x, tgt, pipe=pipe):
             if pipe is not None:
-                x = Tensor(pipe(x.numpy()))
+                x = Tensor(pipe(x.cpu().numpy())).to(x.device)   # augment on the host
             return F.cross_entropy(model(x), tgt)
 
         runs[name] = train_classifier(net, opt, data, cfg["iters"], batch_size=cfg["batch"],

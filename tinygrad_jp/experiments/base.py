@@ -56,6 +56,7 @@ effect checks, for tests and scripts).
 """
 from __future__ import annotations
 
+import contextvars
 import dataclasses
 import datetime
 import json
@@ -79,6 +80,8 @@ __all__ = ["Experiment", "Report", "Effect", "register", "get", "names", "regist
            "set_threads_note", "check_report"]
 
 _REGISTRY: dict[str, "Experiment"] = {}
+# The device the running experiment trains on (set by run_experiment).
+_DEVICE = contextvars.ContextVar("tinygrad_jp_experiment_device", default="cpu")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -377,7 +380,7 @@ class Report:
 
 # ------------------------------------------------------------------------------ running
 def run_experiment(name, out_dir=None, full=False, smoke=False, seed=0, force=False,
-                   command=None, lang="en", **options) -> Report:
+                   command=None, lang="en", device="cpu", **options) -> Report:
     """Run the experiment ``name`` and write its report; returns the :class:`Report`.
 
     ``out_dir`` defaults to ``runs/<name>``. A previous run of the same experiment there
@@ -386,7 +389,8 @@ def run_experiment(name, out_dir=None, full=False, smoke=False, seed=0, force=Fa
     anything else is refused (:class:`OutputExistsError`) unless ``force``; a folder
     another run is writing into right now raises :class:`RunLockedError`. ``command``
     is how the report names the command that made it; ``lang="ja"`` labels the figures
-    in Japanese (the report's text stays English). Unknown ``options`` raise TypeError.
+    in Japanese (the report's text stays English); ``device='cuda'`` trains on the GPU
+    (the report's settings say where it ran). Unknown ``options`` raise TypeError.
     """
     exp = get(name)
     unknown = set(options) - set(exp.options)
@@ -407,13 +411,18 @@ def run_experiment(name, out_dir=None, full=False, smoke=False, seed=0, force=Fa
         tg.manual_seed(int(seed))
         np.random.seed(int(seed) % 2 ** 32)
         start = time.perf_counter()
-        with language(lang):
-            report = exp.run(folder.path, full=bool(full), smoke=bool(smoke),
-                             seed=int(seed), **kwargs)
+        token = _DEVICE.set(str(device))
+        try:
+            with language(lang):
+                report = exp.run(folder.path, full=bool(full), smoke=bool(smoke),
+                                 seed=int(seed), **kwargs)
+        finally:
+            _DEVICE.reset(token)
         if not isinstance(report, Report):
             raise TypeError(f"experiment {name}: run() must return a Report, got "
                             f"{type(report).__name__}")
         report.elapsed = time.perf_counter() - start
+        report.setting("device", str(device))
         report.replaced = folder.replaced
         if folder.replaced:
             report.note(f"This run {folder.replaced}.")
@@ -629,6 +638,9 @@ def train_classifier(model, optimizer, data: Data, iters, batch_size=100, eval_e
     # A diverging run (too large a scale or learning rate) is a result, not an error: it
     # is recorded as diverged, so NumPy's overflow warnings are not printed.
     progress = Progress(iters, desc)
+    # Train on the experiment's device; the model comes back to the host afterwards, so
+    # the experiment reads its weights and activations as NumPy arrays, as the course does.
+    model.to(_DEVICE.get())
     try:
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             return _train_loop(model, optimizer, data, iters, batch_size, eval_every, g, n,
@@ -636,12 +648,14 @@ def train_classifier(model, optimizer, data: Data, iters, batch_size=100, eval_e
                                loss_fn, start, progress)
     finally:
         progress.close()
+        model.cpu()
 
 
 def accuracy(model, x, t, batch_size=500):
     """Fraction of correct argmax predictions of ``model`` on arrays ``x``, ``t`` (class
     indices), in eval mode without a graph; the model's mode is restored."""
-    if hasattr(model, "accuracy"):
+    where = _model_device(model)
+    if hasattr(model, "accuracy") and where == "cpu":
         return model.accuracy(x, t, batch_size=batch_size)
     import tinygrad_jp as tg
     was = model.training
@@ -650,11 +664,22 @@ def accuracy(model, x, t, batch_size=500):
     try:
         with tg.no_grad():
             for i in range(0, len(x), batch_size):
-                y = model(tg.Tensor(x[i:i + batch_size]))
-                correct += int((y.data.argmax(axis=1) == t[i:i + batch_size]).sum())
+                y = model(tg.Tensor(x[i:i + batch_size]).to(where))
+                guess = y.argmax(1).cpu().numpy()
+                correct += int((guess == t[i:i + batch_size]).sum())
     finally:
         model.train(was)
     return correct / max(len(x), 1)
+
+
+def _model_device(model):
+    first = next(iter(model.parameters()), None)
+    return "cpu" if first is None else first.device
+
+
+def experiment_device():
+    """The device the running experiment trains on (``run_experiment(device=...)``)."""
+    return _DEVICE.get()
 
 
 def _train_loop(model, optimizer, data, iters, batch_size, eval_every, g, n, x_ev_train,
@@ -662,12 +687,13 @@ def _train_loop(model, optimizer, data, iters, batch_size, eval_every, g, n, x_e
     import tinygrad_jp as tg
     from ..nn import functional as F
     steps, train_acc, test_acc, losses = [], [], [], []
+    where = _model_device(model)
     grad_norms = {k: [] for k in (grad_layers or {})}
     diverged = False
     for i in range(1, iters + 1):
         idx = g.integers(0, n, batch_size)
-        x = tg.Tensor(data.x_train[idx])
-        t = tg.Tensor(data.t_train[idx])
+        x = tg.Tensor(data.x_train[idx]).to(where)
+        t = tg.Tensor(data.t_train[idx]).to(where)
         optimizer.zero_grad()
         if loss_fn is not None:
             loss = loss_fn(model, x, t)

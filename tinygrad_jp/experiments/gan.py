@@ -16,7 +16,8 @@ import time
 
 import numpy as np
 
-from .base import Progress, Report, load_data, register, rng, tr, train_classifier
+from .base import (Progress, Report, experiment_device, load_data, register, rng, tr,
+                   train_classifier)
 
 NZ = 100
 LR_D, LR_G = 3e-4, 1e-4          # the lab report's learning rates
@@ -152,6 +153,9 @@ def run(out_dir, full=False, smoke=False, seed=0, conditional=False) -> Report:
                            num_classes=N_CLASSES if conditional else None)
     report.setting("parameters", f"G {sum(p.numel() for p in G.parameters()):,}, "
                                  f"D {sum(p.numel() for p in D.parameters()):,}")
+    where = experiment_device()               # the networks train there; samples come back
+    G.to(where)
+    D.to(where)
     opt_d = optim.Adam(D.parameters(), lr=LR_D, betas=BETAS)
     opt_g = optim.Adam(G.parameters(), lr=LR_G, betas=BETAS)
     bce = nn.BCEWithLogitsLoss()
@@ -164,16 +168,16 @@ def run(out_dir, full=False, smoke=False, seed=0, conditional=False) -> Report:
         fixed_labels = np.repeat(np.arange(N_CLASSES), FIXED_COLS)
     else:
         fixed_labels = None
-    z_fixed = tg.Tensor(z_np)
+    z_fixed = tg.Tensor(z_np).to(where)
     # A larger fixed noise for the measures (conditional: 50 per class).
-    z_eval = tg.Tensor(g.standard_normal((N_EVAL, NZ)).astype(np.float32))
+    z_eval = tg.Tensor(g.standard_normal((N_EVAL, NZ)).astype(np.float32)).to(where)
     eval_labels = np.arange(N_EVAL) % N_CLASSES if conditional else None
     quality = {}
 
     def samples(z=z_fixed, labels=fixed_labels):
         G.eval()
         with tg.no_grad():
-            out = G(z, labels).data
+            out = G(z, labels).cpu().numpy()
         G.train()
         return _to_unit(out)
 
@@ -186,9 +190,9 @@ def run(out_dir, full=False, smoke=False, seed=0, conditional=False) -> Report:
         quality[it] = q
 
     b = cfg["batch"]
-    real_t = tg.Tensor(np.full((b, 1), REAL_LABEL, dtype=np.float32))
-    zeros_t = tg.zeros(b, 1)
-    ones_t = tg.ones(b, 1)
+    real_t = tg.full((b, 1), REAL_LABEL, device=where)
+    zeros_t = tg.zeros(b, 1, device=where)
+    ones_t = tg.ones(b, 1, device=where)
     loss_d, loss_g, d_real, d_fake = [], [], [], []
     snaps = {}
     start = time.perf_counter()
@@ -200,10 +204,10 @@ def run(out_dir, full=False, smoke=False, seed=0, conditional=False) -> Report:
         if it == cfg["iters"]:
             break
         idx = g.integers(0, len(x_train), b)
-        real = tg.Tensor(x_train[idx] * 2.0 - 1.0)
+        real = tg.Tensor(x_train[idx] * 2.0 - 1.0).to(where)
         labels = data.t_train[idx] if conditional else None
         fake_labels = g.integers(0, N_CLASSES, b) if conditional else None
-        fake = G(tg.randn(b, NZ), fake_labels)
+        fake = G(tg.randn(b, NZ, device=where), fake_labels)
         # D step: real → REAL_LABEL, generated → 0 (the generator's graph is cut).
         opt_d.zero_grad()
         out_real = D(real, labels)

@@ -24,7 +24,8 @@ def _one_hot(labels, num_classes, n, dtype, where):
     if labels is None:
         raise TypeError(f"{where}: this model is conditional (num_classes={num_classes}); "
                         "pass the class labels, e.g. model(z, labels)")
-    array = labels.data if isinstance(labels, Tensor) else np.asarray(labels)
+    # the labels are read on the host; the one-hot goes where the network runs
+    array = np.asarray(labels.cpu().data if isinstance(labels, Tensor) else labels)
     if array.dtype.kind not in "iu":
         raise TypeError(f"{where}: labels must be integers, got dtype {array.dtype}")
     if array.shape != (n,):
@@ -109,7 +110,7 @@ class DCGANGenerator(nn.Module):
                                f" got {tuple(z.shape)}; e.g. z = tg.randn(N, {self.nz})")
         if self.num_classes is not None:
             onehot = _one_hot(labels, self.num_classes, z.shape[0], z.dtype, where)
-            z = cat([z, Tensor._wrap(onehot)], dim=1)
+            z = cat([z, Tensor._wrap(onehot).to(z.device)], dim=1)
         elif labels is not None:
             raise TypeError(f"{where}: labels given, but the model is not conditional; build "
                             "it with num_classes=...")
@@ -176,7 +177,7 @@ class DCGANDiscriminator(nn.Module):
             n = x.shape[0]
             onehot = _one_hot(labels, self.num_classes, n, x.dtype, where)
             maps = np.broadcast_to(onehot[:, :, None, None], (n, self.num_classes, s, s))
-            x = cat([x, Tensor._wrap(np.ascontiguousarray(maps))], dim=1)
+            x = cat([x, Tensor._wrap(np.ascontiguousarray(maps)).to(x.device)], dim=1)
         elif labels is not None:
             raise TypeError(f"{where}: labels given, but the model is not conditional; build "
                             "it with num_classes=...")

@@ -3,7 +3,8 @@
 One source: ``docs/{en,ja}/course/N-*.md`` is both a page of the site and a notebook.
 jupytext reads the page (``python`` blocks become code cells, the rest Markdown cells);
 we put an install cell first and keep the text of the page's relative links. The
-mkdocs hook ``on_files`` adds the notebooks to the site as ``notebooks/{lang}/N-*.ipynb``;
+mkdocs hook ``on_files`` adds the notebooks to the site as ``{lang}/notebooks/N-*.ipynb``
+(beside the pages of their language: ``/notebooks/`` and ``/ja/notebooks/``);
 ``tests/test_course.py`` executes the same notebooks in a Jupyter kernel.
 """
 import pathlib
@@ -11,6 +12,12 @@ import re
 
 import jupytext
 import nbformat
+
+try:
+    from mkdocs.plugins import event_priority
+except ImportError:     # the tests make notebooks without mkdocs installed
+    def event_priority(priority):
+        return lambda f: f
 
 DOCS = pathlib.Path(__file__).resolve().parent.parent / "docs"
 LANGUAGES = ("en", "ja")
@@ -64,11 +71,22 @@ def notebook_text(page):
     return nbformat.writes(to_notebook(page)) + "\n"
 
 
+@event_priority(-200)      # after mkdocs-static-i18n (-100), which handles files on disk only
 def on_files(files, config):
-    """mkdocs hook: add notebooks/{lang}/N-*.ipynb, generated from the chapter pages."""
+    """mkdocs hook: add {lang}/notebooks/N-*.ipynb, generated from the chapter pages.
+
+    The i18n plugin builds one language at a time (en at /, ja at /ja/): each build gets
+    its language's notebooks, so a page's ``../notebooks/N-*.ipynb`` is the notebook in
+    the page's language, at ``/notebooks/`` or ``/ja/notebooks/``."""
     from mkdocs.structure.files import File
-    for lang in LANGUAGES:
+    i18n = config.plugins.get("i18n")
+    current = getattr(i18n, "current_language", None)
+    default = getattr(i18n, "default_language", None)
+    for lang in LANGUAGES if current is None else (current,):
         for page in chapters(lang):
-            files.append(File.generated(config, f"notebooks/{lang}/{page.stem}.ipynb",
-                                        content=notebook_text(page)))
+            nb = File.generated(config, f"{lang}/notebooks/{page.stem}.ipynb",
+                                content=notebook_text(page))
+            if lang == default:
+                nb.dest_uri = f"notebooks/{page.stem}.ipynb"
+            files.append(nb)
     return files

@@ -1,6 +1,6 @@
 """The site is bilingual: every page in English (/) and Japanese (/ja/), a language switch
-on every page that leads to the same page in the other language, and a search that
-finds Japanese words.
+on every page that leads to the same page in the other language, the glossary linked
+from every page's text, and a search that finds Japanese words.
 
 The nav is checked from mkdocs.yml alone; the rest builds the site once (`mkdocs build
 --strict`, a few seconds) and skips, with the reason, where the docs extra
@@ -84,6 +84,17 @@ def test_every_page_switches_to_its_counterpart(site, page, lang, other):
     assert set(switch) == {"en", "ja"}, f"{lang}/{page}: no language switch"
     assert _resolve(lang, page, switch[other]) == LANGS[other] + _url(page)
     _html(site, other, page)
+
+
+@pytest.mark.parametrize("page", PAGES)
+@pytest.mark.parametrize("lang", LANGS)
+def test_every_page_links_the_glossary_in_its_text(site, page, lang):
+    if page == "glossary.md":
+        return
+    html = _html(site, lang, page)
+    article = html[html.index('<article class="md-content__inner'):html.index("</article>")]
+    links = {_resolve(lang, page, href) for href in re.findall(r'<a href="([^"]*)"', article)}
+    assert LANGS[lang] + "glossary/" in links, f"{lang}/{page}: no link to the glossary"
 
 
 def test_the_search_index_is_set_up_for_japanese(site):

@@ -43,6 +43,40 @@ def test_notebook_runs_top_to_bottom(page, tmp_path):
     assert images, "every chapter shows at least one plot inline"
 
 
+def _run_install_cell(lang, cwd, monkeypatch):
+    """Run a notebook's first cell where tinygrad_jp is missing, in ``cwd``; the pip
+    commands it would run."""
+    import importlib.util
+    import subprocess
+
+    code = notebooks.install_cell(lang).replace("%matplotlib inline", "")
+    ran = []
+    monkeypatch.chdir(cwd)
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
+    monkeypatch.setattr(subprocess, "run", lambda cmd, check: ran.append(cmd[3:]))
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    exec(compile(code, "install cell", "exec"), {})
+    return ran
+
+
+@pytest.mark.parametrize("lang", notebooks.LANGUAGES)
+def test_the_install_cell_installs_from_the_repository(lang, tmp_path, monkeypatch):
+    # tinygrad_jp is not on PyPI: never `pip install tinygrad_jp`
+    assert "pip install tinygrad_jp" not in notebooks.install_cell(lang)
+    assert "Colab" in notebooks.install_cell(lang)
+    # Jupyter started inside the checkout (a notebook in any folder of it)
+    assert _run_install_cell(lang, ROOT / "docs", monkeypatch) == [
+        ["install", "-q", "-e", str(ROOT)]]
+    # Colab: the repository uploaded as a .zip next to the notebook
+    (tmp_path / "tinygrad_jp-main.zip").write_bytes(b"")
+    assert _run_install_cell(lang, tmp_path, monkeypatch) == [
+        ["install", "-q", str(tmp_path / "tinygrad_jp-main.zip")]]
+    # nothing to install from: say what to do
+    (tmp_path / "tinygrad_jp-main.zip").unlink()
+    with pytest.raises(ModuleNotFoundError, match=".zip"):
+        _run_install_cell(lang, tmp_path, monkeypatch)
+
+
 def test_tensor_and_module_display_richly_in_a_notebook():
     import tinygrad_jp as tg
     from tinygrad_jp import nn

@@ -50,7 +50,8 @@ INSTALL = {
             "# tinygrad_jp がすでに入っていれば、このセルは何もしません。\n"),
         "missing": ("tinygrad_jp が入っておらず、ここにはリポジトリもありません。リポジトリの "
                     ".zip (または tinygrad_jp の .whl) をこのノートブックの隣にアップロードするか、"
-                    "リポジトリの中で Jupyter を起動してから、このセルをもう一度実行してください。"),
+                    "リポジトリの中で Jupyter を起動してから、"
+                    "このセルをもう一度実行してください。"),
     },
 }
 INSTALL_CODE = (
@@ -66,7 +67,8 @@ INSTALL_CODE = (
     "        target = [str(uploaded[-1])]\n"
     "    else:\n"
     "        raise ModuleNotFoundError({missing!r})\n"
-    "    subprocess.run([sys.executable, \"-m\", \"pip\", \"install\", \"-q\", *target], check=True)\n"
+    "    subprocess.run([sys.executable, \"-m\", \"pip\", \"install\", \"-q\", *target],\n"
+    "                   check=True)\n"
     "    if checkout:\n"
     "        sys.path.insert(0, str(checkout[0]))   # importable in this kernel right away\n"
     "    importlib.invalidate_caches()\n"

@@ -56,8 +56,8 @@ def site(tmp_path_factory):
     for module in ("mkdocs", "material", "mkdocs_static_i18n"):
         pytest.importorskip(module, reason=f"{module} is not installed: pip install -e \".[docs]\"")
     out = tmp_path_factory.mktemp("site")
-    run = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "-q", "-d", str(out)],
-                         cwd=ROOT, capture_output=True, text=True,
+    run = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "-q", "-d",
+                          str(out)], cwd=ROOT, capture_output=True, text=True,
                          env={**os.environ, "NO_MKDOCS_2_WARNING": "1"})
     assert run.returncode == 0, run.stdout + run.stderr
     return out

@@ -14,7 +14,6 @@ format, through the ``safetensors`` package's NumPy API.
   corruption is detected on load; truncated or malformed files raise a
   ``RuntimeError`` naming the file.
 """
-import json
 import os
 import struct
 import zlib
@@ -22,7 +21,7 @@ from collections import OrderedDict
 
 import numpy as np
 
-from ._io import atomic_path
+from ._io import atomic_path, load_json
 from .devices import CPU, device, to_device
 
 from .tensor import Tensor
@@ -152,34 +151,7 @@ def _reject_impossible_header(path, head, n, size):
 
 def _parse_header(path, raw):
     """The header's JSON, checked to nest no deeper than the format does."""
-    try:
-        header = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise RuntimeError(f"load: {path} is corrupted: its header is not valid JSON "
-                           f"({e})") from None
-    except RecursionError:    # the JSON decoder recurses once per level
-        raise RuntimeError(f"load: {path} is corrupted: its header nests deeper than the "
-                           f"JSON decoder can follow (a safetensors header nests "
-                           f"{_MAX_HEADER_DEPTH} levels)") from None
-    depth = _json_depth(header)
-    if depth > _MAX_HEADER_DEPTH:
-        raise RuntimeError(f"load: {path} is corrupted: its header nests {depth} levels "
-                           f"deep; a safetensors header nests {_MAX_HEADER_DEPTH}")
-    return header
-
-
-def _json_depth(value):
-    """How many levels of lists and dicts nest in ``value`` (a loop, not recursion)."""
-    depth, stack = 0, [(value, 1)]
-    while stack:
-        value, level = stack.pop()
-        if isinstance(value, dict):
-            value = value.values()
-        elif not isinstance(value, list):
-            continue
-        depth = max(depth, level)
-        stack.extend((child, level + 1) for child in value)
-    return depth
+    return load_json(raw, path, op="load", what="its header", max_depth=_MAX_HEADER_DEPTH)
 
 
 def load_metadata(path):

@@ -215,3 +215,22 @@ def test_header_length_that_starts_like_a_pickle_still_loads(tmp_path):
     ser.save({"w" * 20: tg.zeros(2)}, path)
     assert path.read_bytes()[:1] == b"\x80"
     assert ser.load(path)["w" * 20].shape == (2,)
+
+
+def test_deeply_nested_json_fails_clearly_in_every_reader(tmp_path):
+    # One helper (tinygrad_jp._io.load_json) reads every JSON document a file holds:
+    # the weights header (above), optimizer-state metadata, trainer.json, history.json.
+    from tinygrad_jp._io import load_json
+    deep = "[" * 100_000 + "]" * 100_000
+    with pytest.raises(RuntimeError, match=r"^op: f\.json is corrupted: it nests deeper "
+                                           r"than the JSON decoder can follow"):
+        load_json(deep, "f.json", op="op", what="it")
+    with pytest.raises(RuntimeError, match=r"^op: f\.json is corrupted: it nests 3 levels "
+                                           r"deep; at most 2 are expected"):
+        load_json("[[[1]]]", "f.json", op="op", what="it", max_depth=2)
+    with pytest.raises(RuntimeError, match=r"^op: f\.json is corrupted: it is not valid "
+                                           r"JSON \(Expecting"):
+        load_json(b"[1,", "f.json", op="op", what="it")
+    with pytest.raises(RuntimeError, match=r"it is not valid JSON \(.*utf-8"):
+        load_json(b"\xff[]", "f.json", op="op", what="it")
+    assert load_json(b'{"a": [1, {"b": null}]}', "f.json", op="op") == {"a": [1, {"b": None}]}

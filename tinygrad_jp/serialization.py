@@ -16,6 +16,7 @@ format, through the ``safetensors`` package's NumPy API.
 """
 import os
 import struct
+import warnings
 import zlib
 from collections import OrderedDict
 
@@ -61,18 +62,22 @@ def _array_of(name, value):
 
 
 def save(obj, path, metadata=None):
-    """Save a state dict (or a Module's ``state_dict()``) to ``path`` as safetensors.
+    """Save a state dict to ``path`` as safetensors (atomically).
 
-    ``obj``: a mapping of names to Tensors / NumPy arrays, or an ``nn.Module``.
-    ``metadata``: an optional dict of strings stored in the header (e.g.
-    ``{"epoch": "3"}``); read it back with :func:`load_metadata`. The write is atomic.
+    ``obj``: a mapping of names to Tensors / NumPy arrays (``model.state_dict()``).
+    Given an ``nn.Module`` itself (``torch.save(model, path)`` in PyTorch, which pickles
+    the whole object), its ``state_dict()`` is saved and a ``UserWarning`` says so and
+    how to load it: ``model.load_state_dict(tg.load(path))`` into a model built by the
+    same code. ``metadata``: an optional dict of strings stored in the header (e.g.
+    ``{"epoch": "3"}``); read it back with :func:`load_metadata`.
     """
     from .nn.module import Module
-    if isinstance(obj, Module):
-        obj = obj.state_dict()
+    module = obj if isinstance(obj, Module) else None
+    if module is not None:
+        obj = module.state_dict()
     if not hasattr(obj, "items"):
-        raise TypeError(f"save: expected a state dict (a mapping of names to tensors) or "
-                        f"an nn.Module, got {type(obj).__name__}")
+        raise TypeError(f"save: expected a state dict (a mapping of names to tensors, "
+                        f"model.state_dict()), got {type(obj).__name__}")
     arrays = OrderedDict()
     for name, value in obj.items():
         if not isinstance(name, str):
@@ -95,6 +100,15 @@ def save(obj, path, metadata=None):
     from safetensors.numpy import save_file
     with atomic_path(path) as tmp:
         save_file(dict(arrays), tmp, metadata=header)
+    if module is not None:
+        # Warn (once the weights are safely on disk) rather than raise: this call often
+        # ends a long training run, and an error would lose what it trained.
+        warnings.warn(f"save: a {type(module).__name__} was given, so only its weights "
+                      "(its state_dict) were saved: tinygrad_jp never pickles a whole "
+                      "model. Build the model with the same code and load them with "
+                      f"model.load_state_dict(tg.load({os.fspath(path)!r})); save "
+                      "model.state_dict() to silence this warning",
+                      UserWarning, stacklevel=2)
 
 
 # The safetensors crate's own bound (MAX_HEADER_SIZE); real headers are a few kilobytes.

@@ -2,6 +2,7 @@
 writes, corrupted files, validation against a module, and PyTorch interoperability."""
 import os
 import struct
+import warnings
 from collections import OrderedDict
 
 import numpy as np
@@ -68,8 +69,34 @@ def test_module_save_load_in_place(tmp_path):
     for k, v in a.state_dict().items():
         np.testing.assert_array_equal(b.state_dict()[k].data, v.data, err_msg=k)
     assert b[1].num_batches_tracked.item() == 1
-    ser.save(a, tmp_path / "module.safetensors")  # a Module saves its state_dict
+    with pytest.warns(UserWarning, match="only its weights"):
+        ser.save(a, tmp_path / "module.safetensors")  # a Module saves its state_dict
     assert set(ser.load(tmp_path / "module.safetensors")) == set(a.state_dict())
+
+
+def test_saving_a_module_saves_its_weights_and_says_how_to_load_them(tmp_path):
+    # torch.save(model, path) pickles the whole object; we never pickle, so the weights
+    # are saved (a training run's result is not lost) and a warning gives the idiom.
+    a, b = small_net(nn), small_net(nn)
+    path = tmp_path / "whole.safetensors"
+    with pytest.warns(UserWarning) as caught:
+        tg.save(a, path)
+    assert len(caught) == 1
+    message = str(caught[0].message)
+    assert "save: a Sequential was given, so only its weights (its state_dict) were saved" \
+        in message
+    assert f"model.load_state_dict(tg.load({str(path)!r}))" in message
+    assert caught[0].filename == __file__           # the warning points at the caller
+    assert repr(b.load_state_dict(tg.load(path))) == "<All keys matched successfully>"
+    for k, v in a.state_dict().items():
+        np.testing.assert_array_equal(b.state_dict()[k].data, v.data, err_msg=k)
+    # The usual idioms stay silent, and so does a save that failed (nothing was saved).
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        tg.save(a.state_dict(), path)
+        a.save(path)
+        with pytest.raises(FileNotFoundError):
+            tg.save(a, tmp_path / "nope" / "w.safetensors")
 
 
 def test_module_load_reports_every_mismatch_naming_the_file(tmp_path):

@@ -1023,13 +1023,14 @@ def _is_sequence(value):
     return hasattr(value, "__iter__")
 
 
-def _size(value, position, op, arg):
-    """One size as a Python int."""
+def _size(value, position, op, arg, expected="a tuple of ints"):
+    """One size as a Python int; ``expected`` says what ``arg`` must be in the error
+    (``eye``'s ``n`` and ``m`` are single ints, not tuples)."""
     if isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)):
         return int(value)
     if isinstance(value, (Tensor, np.ndarray)) and value.ndim == 0 and value.dtype.kind in "iu":
         return int(value.item())
-    raise TypeError(f"{op}: argument '{arg}' must be a tuple of ints, but got "
+    raise TypeError(f"{op}: argument '{arg}' must be {expected}, but got "
                     f"{type(value).__name__} {value!r} at position {position} (sizes are "
                     "whole numbers; convert with int() if that is what you mean)")
 

@@ -1,12 +1,16 @@
-"""Atomic file writes, shared by every part that saves something (weights, optimizer
-state, checkpoints, data files, rendered graphs): nothing is ever left half-written."""
+"""File helpers shared by every part that saves or reads something (weights, optimizer
+state, checkpoints, histories, data files, rendered graphs): atomic writes, so nothing
+is ever left half-written, and one guarded JSON reader, so a hostile file gets a clear
+error naming it."""
 import contextlib
+import json
 import os
 import tempfile
 
 import numpy as np
 
-__all__ = ["atomic_path", "atomic_write_bytes", "atomic_write_text", "to_jsonable"]
+__all__ = ["atomic_path", "atomic_write_bytes", "atomic_write_text", "json_depth",
+           "load_json", "to_jsonable"]
 
 
 @contextlib.contextmanager
@@ -64,3 +68,44 @@ def to_jsonable(value):
     if isinstance(value, dict):
         return {str(k): to_jsonable(v) for k, v in value.items()}
     raise TypeError(f"cannot store a value of type {type(value).__name__} as JSON: {value!r}")
+
+
+def load_json(text, path, *, op, what="it", max_depth=None, error=RuntimeError):
+    """Parse the JSON document ``text`` (str, or UTF-8 bytes) read from the file ``path``.
+
+    A file that is not UTF-8, not JSON, or nests deeper than Python's JSON decoder can
+    follow (it recurses once per level, so 100,000 ``[`` raise a bare RecursionError)
+    raises ``error`` saying "``op``: ``path`` is corrupted: ``what`` ...". ``max_depth``
+    bounds the nesting further, for formats whose depth is known (a safetensors header
+    nests three levels). Every reader of a JSON file or header goes through here.
+    """
+    where = f"{op}: {path} is corrupted: {what}"
+    try:
+        value = json.loads(text.decode("utf-8") if isinstance(text, bytes) else text)
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise error(f"{where} is not valid JSON ({e})") from None
+    except RecursionError:
+        bound = "" if max_depth is None else f" (at most {max_depth} levels are expected)"
+        raise error(f"{where} nests deeper than the JSON decoder can follow{bound}") \
+            from None
+    if max_depth is not None:
+        depth = json_depth(value)
+        if depth > max_depth:
+            raise error(f"{where} nests {depth} levels deep; at most {max_depth} are "
+                        "expected")
+    return value
+
+
+def json_depth(value):
+    """How many levels of lists and dicts nest in ``value`` (a loop, not recursion, so
+    any depth the decoder produced can be measured)."""
+    depth, stack = 0, [(value, 1)]
+    while stack:
+        value, level = stack.pop()
+        if isinstance(value, dict):
+            value = value.values()
+        elif not isinstance(value, list):
+            continue
+        depth = max(depth, level)
+        stack.extend((child, level + 1) for child in value)
+    return depth

@@ -643,7 +643,7 @@ def _train(args, out):
     except train.CheckpointError as e:
         _fail(f"--resume: {e}")
 
-    tg.save(model, out / "model.safetensors",
+    tg.save(model.state_dict(), out / "model.safetensors",
             metadata={"model": args.model, "dataset": args.dataset,
                       "epochs": str(len(history["epoch"]))})
     history.to_json(out / "history.json")

@@ -10,18 +10,29 @@ from . import dtypes
 from .devices import array_module, to_device
 from .random import get_rng
 from .tensor import Tensor, _shape_arg
+from .tensor import _size as _one_size
 
 __all__ = ["zeros", "ones", "empty", "full", "zeros_like", "ones_like", "full_like", "arange",
            "linspace", "eye", "randn", "rand", "randint", "randn_like", "rand_like", "from_numpy",
            "as_tensor", "is_tensor"]
 
 
-def _size(op, sizes):
+def _size(op, sizes, names=None):
     """The shape a factory is asked for, checked as PyTorch checks it: ints only (a
-    TypeError naming the argument otherwise), none negative. Every factory calls this."""
-    shape = _shape_arg(sizes, op, "size")
-    if min(shape, default=0) < 0:
-        raise RuntimeError(f"{op}: sizes must be non-negative, got {shape}")
+    TypeError naming the argument otherwise), none negative. Every factory calls this.
+
+    ``eye`` takes its sizes as separate arguments, each one int (``eye(n, m)``): it
+    passes their ``names``, so that an error names ``n`` or ``m`` as PyTorch's does."""
+    if names is None:
+        shape = _shape_arg(sizes, op, "size")
+        if min(shape, default=0) < 0:
+            raise RuntimeError(f"{op}: sizes must be non-negative, got {shape}")
+        return shape
+    shape = tuple(_one_size(value, position, op, name, "an int")
+                  for position, (name, value) in enumerate(zip(names, sizes, strict=True), 1))
+    for name, value in zip(names, shape, strict=True):
+        if value < 0:
+            raise RuntimeError(f"{op}: argument '{name}' must be non-negative, got {value}")
     return shape
 
 
@@ -96,6 +107,7 @@ def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
 
 
 def eye(n, m=None, dtype=None, device=None, requires_grad=False):
+    n, m = _size("eye", (n, n if m is None else m), names=("n", "m"))
     return _make(_xp(device).eye(n, m, dtype=_dtype(dtype)), requires_grad)
 
 

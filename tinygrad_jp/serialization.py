@@ -14,15 +14,15 @@ format, through the ``safetensors`` package's NumPy API.
   corruption is detected on load; truncated or malformed files raise a
   ``RuntimeError`` naming the file.
 """
-import json
 import os
 import struct
+import warnings
 import zlib
 from collections import OrderedDict
 
 import numpy as np
 
-from ._io import atomic_path
+from ._io import atomic_path, load_json
 from .devices import CPU, device, to_device
 
 from .tensor import Tensor
@@ -62,18 +62,22 @@ def _array_of(name, value):
 
 
 def save(obj, path, metadata=None):
-    """Save a state dict (or a Module's ``state_dict()``) to ``path`` as safetensors.
+    """Save a state dict to ``path`` as safetensors (atomically).
 
-    ``obj``: a mapping of names to Tensors / NumPy arrays, or an ``nn.Module``.
-    ``metadata``: an optional dict of strings stored in the header (e.g.
-    ``{"epoch": "3"}``); read it back with :func:`load_metadata`. The write is atomic.
+    ``obj``: a mapping of names to Tensors / NumPy arrays (``model.state_dict()``).
+    Given an ``nn.Module`` itself (``torch.save(model, path)`` in PyTorch, which pickles
+    the whole object), its ``state_dict()`` is saved and a ``UserWarning`` says so and
+    how to load it: ``model.load_state_dict(tg.load(path))`` into a model built by the
+    same code. ``metadata``: an optional dict of strings stored in the header (e.g.
+    ``{"epoch": "3"}``); read it back with :func:`load_metadata`.
     """
     from .nn.module import Module
-    if isinstance(obj, Module):
-        obj = obj.state_dict()
+    module = obj if isinstance(obj, Module) else None
+    if module is not None:
+        obj = module.state_dict()
     if not hasattr(obj, "items"):
-        raise TypeError(f"save: expected a state dict (a mapping of names to tensors) or "
-                        f"an nn.Module, got {type(obj).__name__}")
+        raise TypeError(f"save: expected a state dict (a mapping of names to tensors, "
+                        f"model.state_dict()), got {type(obj).__name__}")
     arrays = OrderedDict()
     for name, value in obj.items():
         if not isinstance(name, str):
@@ -96,6 +100,15 @@ def save(obj, path, metadata=None):
     from safetensors.numpy import save_file
     with atomic_path(path) as tmp:
         save_file(dict(arrays), tmp, metadata=header)
+    if module is not None:
+        # Warn (once the weights are safely on disk) rather than raise: this call often
+        # ends a long training run, and an error would lose what it trained.
+        warnings.warn(f"save: a {type(module).__name__} was given, so only its weights "
+                      "(its state_dict) were saved: tinygrad_jp never pickles a whole "
+                      "model. Build the model with the same code and load them with "
+                      f"model.load_state_dict(tg.load({os.fspath(path)!r})); save "
+                      "model.state_dict() to silence this warning",
+                      UserWarning, stacklevel=2)
 
 
 # The safetensors crate's own bound (MAX_HEADER_SIZE); real headers are a few kilobytes.
@@ -152,34 +165,7 @@ def _reject_impossible_header(path, head, n, size):
 
 def _parse_header(path, raw):
     """The header's JSON, checked to nest no deeper than the format does."""
-    try:
-        header = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise RuntimeError(f"load: {path} is corrupted: its header is not valid JSON "
-                           f"({e})") from None
-    except RecursionError:    # the JSON decoder recurses once per level
-        raise RuntimeError(f"load: {path} is corrupted: its header nests deeper than the "
-                           f"JSON decoder can follow (a safetensors header nests "
-                           f"{_MAX_HEADER_DEPTH} levels)") from None
-    depth = _json_depth(header)
-    if depth > _MAX_HEADER_DEPTH:
-        raise RuntimeError(f"load: {path} is corrupted: its header nests {depth} levels "
-                           f"deep; a safetensors header nests {_MAX_HEADER_DEPTH}")
-    return header
-
-
-def _json_depth(value):
-    """How many levels of lists and dicts nest in ``value`` (a loop, not recursion)."""
-    depth, stack = 0, [(value, 1)]
-    while stack:
-        value, level = stack.pop()
-        if isinstance(value, dict):
-            value = value.values()
-        elif not isinstance(value, list):
-            continue
-        depth = max(depth, level)
-        stack.extend((child, level + 1) for child in value)
-    return depth
+    return load_json(raw, path, op="load", what="its header", max_depth=_MAX_HEADER_DEPTH)
 
 
 def load_metadata(path):

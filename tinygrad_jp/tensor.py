@@ -869,7 +869,7 @@ class Tensor:
         return self.split(-(-n // chunks), dim)
 
     def __getitem__(self, index):
-        index = _normalise_index(index, self.data.ndim)
+        index = _normalise_index(index, self.data.ndim, "getitem")
         if type(self.data) is not np.ndarray:
             index = _shape.index_to_device(index, self.data)
         try:
@@ -883,7 +883,7 @@ class Tensor:
         if self.requires_grad and _mode.enabled:
             raise RuntimeError("setitem: a leaf Variable that requires grad is being used in "
                                "an in-place operation; wrap it in `with tg.no_grad():`")
-        index = _normalise_index(index, self.data.ndim)
+        index = _normalise_index(index, self.data.ndim, "setitem")
         if type(self.data) is not np.ndarray:
             index = _shape.index_to_device(index, self.data)
         _shape.put(self.data, index, _data(value))
@@ -1023,13 +1023,14 @@ def _is_sequence(value):
     return hasattr(value, "__iter__")
 
 
-def _size(value, position, op, arg):
-    """One size as a Python int."""
+def _size(value, position, op, arg, expected="a tuple of ints"):
+    """One size as a Python int; ``expected`` says what ``arg`` must be in the error
+    (``eye``'s ``n`` and ``m`` are single ints, not tuples)."""
     if isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)):
         return int(value)
     if isinstance(value, (Tensor, np.ndarray)) and value.ndim == 0 and value.dtype.kind in "iu":
         return int(value.item())
-    raise TypeError(f"{op}: argument '{arg}' must be a tuple of ints, but got "
+    raise TypeError(f"{op}: argument '{arg}' must be {expected}, but got "
                     f"{type(value).__name__} {value!r} at position {position} (sizes are "
                     "whole numbers; convert with int() if that is what you mean)")
 
@@ -1079,14 +1080,66 @@ def _arg_extreme(t, fn, dim, keepdim, op):
     return Tensor._wrap(xp.asarray(out, dtype=np.int64))
 
 
-def _normalise_index(index, ndim):
+def _normalise_index(index, ndim, op):
     """Tensors inside an index become arrays, lists become integer arrays, and a tuple
-    that mixes integers with advanced indices is split so NumPy gives PyTorch's order."""
+    that mixes integers with advanced indices is split so NumPy gives PyTorch's order.
+    A slice step below one is refused, as PyTorch refuses it (NumPy would reverse)."""
+    # The step checks are inlined loops, not a helper: this is every x[...]'s hot path.
     if isinstance(index, tuple):
+        for item in index:
+            if type(item) is slice and item.step is not None and item.step <= 0:
+                _reject_step(index, ndim, op)
         if _shape.PLAIN_INDEX_TYPES.issuperset(map(type, index)):
             return index            # the hot path (x[:, 1], x[..., 0]): nothing to convert
         return _shape.torch_index(tuple([_normalise_index_item(i) for i in index]), ndim)
+    if type(index) is slice and index.step is not None and index.step <= 0:
+        _reject_step((index,), ndim, op)
     return _normalise_index_item(index)
+
+
+def _reject_step(index, ndim, op):
+    """Raise PyTorch's ValueError for the first slice in ``index`` (a tuple) whose step is
+    not positive, showing the index and, for a negative step, the ``flip`` to use."""
+    position, item = next((k, i) for k, i in enumerate(index)
+                          if type(i) is slice and i.step is not None and i.step <= 0)
+    shown = "x[" + ", ".join(_index_text(i) for i in index) + "]"
+    message = f"{op}: step must be greater than zero, got {item.step} in {shown}"
+    if item.step == 0:
+        raise ValueError(f"{message} (a step of 0 never advances)")
+    dim = _dim_of_index_item(index, position, ndim)
+    raise ValueError(f"{message}; PyTorch does not reverse with a negative step as NumPy "
+                     f"does: reverse the dim with x.flip({dim}) (tg.flip(x, [{dim}])), then "
+                     "slice it with a positive step")
+
+
+def _index_text(item):
+    """One index item as it is written inside x[...]."""
+    if type(item) is slice:
+        start, stop, step = ("" if v is None else str(v)
+                             for v in (item.start, item.stop, item.step))
+        return f"{start}:{stop}" + (f":{step}" if step else "")
+    if item is Ellipsis:
+        return "..."
+    if item is None or isinstance(item, (bool, int, np.integer)):
+        return repr(item) if not isinstance(item, np.integer) else str(int(item))
+    return type(item).__name__         # a list, an array or a tensor: its kind is enough
+
+
+def _dim_of_index_item(index, position, ndim):
+    """The dim of the tensor that ``index[position]`` (a slice) selects along."""
+    def consumed(item):    # how many of the tensor's dims an index item uses up
+        if item is None or isinstance(item, (bool, np.bool_)):
+            return 0                    # None and a bare True/False add a dim instead
+        if isinstance(item, list):
+            item = np.asarray(item)
+        if isinstance(item, (Tensor, np.ndarray)) and item.dtype == np.bool_:
+            return item.ndim            # a mask spans as many dims as it has
+        return 1
+    before = index[:position]
+    if any(i is Ellipsis for i in before):
+        # the Ellipsis stands for every dim the items after it do not use
+        return ndim - sum(consumed(i) for i in index[position:] if i is not Ellipsis)
+    return sum(consumed(i) for i in before)
 
 
 def _normalise_index_item(i):

@@ -50,6 +50,33 @@ def test_every_factory_checks_sizes_the_same_way(name):
     assert make(()).shape == ()
 
 
+@pytest.mark.parametrize("call, arg, position, bad", [
+    (lambda: tg.eye(2.5), "n", 1, "float 2.5"),
+    (lambda: tg.eye("3"), "n", 1, "str '3'"),
+    (lambda: tg.eye((2, 3)), "n", 1, r"tuple \(2, 3\)"),
+    (lambda: tg.eye(True), "n", 1, "bool True"),
+    (lambda: tg.eye(2, 2.5), "m", 2, "float 2.5"),
+    (lambda: tg.eye(2, m=None, dtype=None), None, None, None),
+])
+def test_eye_checks_its_sizes_with_the_factories_helper(call, arg, position, bad):
+    if arg is None:
+        assert call().shape == (2, 2)
+        return
+    with pytest.raises(TypeError, match=rf"^eye: argument '{arg}' must be an int, but got "
+                                        rf"{bad} at position {position}"):
+        call()
+
+
+def test_eye_sizes_are_non_negative_ints_like_torch():
+    with pytest.raises(RuntimeError, match=r"^eye: argument 'n' must be non-negative, got -1"):
+        tg.eye(-1)
+    with pytest.raises(RuntimeError, match=r"^eye: argument 'm' must be non-negative, got -2"):
+        tg.eye(2, -2)
+    assert tg.eye(np.int64(2), tg.tensor(3)).shape == (2, 3)
+    assert tg.eye(0).shape == (0, 0)
+    np.testing.assert_array_equal(tg.eye(2, 3).numpy(), np.eye(2, 3))
+
+
 def test_integer_like_sizes_are_accepted_as_in_pytorch():
     assert tg.zeros(np.int64(3)).shape == (3,)
     assert tg.zeros(tg.tensor(3)).shape == (3,)          # a 0-d int tensor, like torch
@@ -61,6 +88,15 @@ def test_integer_like_sizes_are_accepted_as_in_pytorch():
 
 def test_wrong_sizes_match_torch_errors():
     torch = pytest.importorskip("torch")
+    for bad in (2.5, "3", (2, 3), True):
+        with pytest.raises(TypeError):
+            torch.eye(bad)
+        with pytest.raises(TypeError):
+            tg.eye(bad)
+    with pytest.raises(RuntimeError):
+        torch.eye(-1)
+    with pytest.raises(RuntimeError):
+        tg.eye(-1)
     for bad in ("3", 2.5, (2, "3"), None, True):
         for ours, theirs in ((tg.zeros, torch.zeros), (tg.randn, torch.randn)):
             with pytest.raises(TypeError):

@@ -8,6 +8,8 @@ remaining advanced indices (lists, int and bool arrays) then follow NumPy: adjac
 put their broadcast dims where they stand, ones separated by a slice, None or Ellipsis
 put them first.
 """
+import re
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -260,3 +262,41 @@ def test_indexing_matches_torch(data):
     (our_out * tg.tensor(g)).sum().backward()
     (their_out * torch.from_numpy(g)).sum().backward()
     np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), rtol=1e-12, atol=1e-12)
+
+
+# ------------------------------------------------------------- negative slice steps
+@pytest.mark.parametrize("index, shown, hint", [
+    (slice(None, None, -1), "x[::-1]", "x.flip(0)"),
+    ((slice(None), slice(None, None, -2)), "x[:, ::-2]", "x.flip(1)"),
+    ((Ellipsis, slice(3, 0, -1)), "x[..., 3:0:-1]", "x.flip(2)"),
+    ((None, 0, slice(None, None, -1)), "x[None, 0, ::-1]", "x.flip(1)"),
+    ((slice(None), slice(None, None, 0)), "x[:, ::0]", "(a step of 0 never advances)"),
+])
+def test_slice_steps_must_be_positive_as_in_pytorch(index, shown, hint):
+    # NumPy reverses with a negative step; PyTorch raises, so a ported script must not
+    # silently depend on it. The error names the op and the index, and points to flip.
+    x = tg.tensor(np.arange(24.0).reshape(2, 3, 4))
+    step = index.step if isinstance(index, slice) else index[-1].step
+    for op in ("getitem", "setitem"):
+        message = (rf"^{op}: step must be greater than zero, got {step} in "
+                   rf"{re.escape(shown)}[;( ].*{re.escape(hint)}")
+        with pytest.raises(ValueError, match=message):
+            if op == "getitem":
+                x[index]
+            else:
+                x[index] = 0.0
+    np.testing.assert_array_equal(x.numpy(), np.arange(24.0).reshape(2, 3, 4))  # untouched
+
+
+def test_slice_step_error_matches_torch():
+    torch = pytest.importorskip("torch")
+    with pytest.raises(ValueError, match="step must be greater than zero"):
+        torch.arange(4.0)[::-1]
+    with pytest.raises(ValueError, match="step must be greater than zero"):
+        tg.arange(4.0)[::-1]
+
+
+def test_positive_steps_and_flip_still_work():
+    x = tg.tensor(np.arange(24.0).reshape(2, 3, 4))
+    np.testing.assert_array_equal(x[:, ::2, 1::3].numpy(), x.numpy()[:, ::2, 1::3])
+    np.testing.assert_array_equal(x.flip(2).numpy(), x.numpy()[..., ::-1])

@@ -2,6 +2,7 @@
 writes, corrupted files, validation against a module, and PyTorch interoperability."""
 import os
 import struct
+import warnings
 from collections import OrderedDict
 
 import numpy as np
@@ -68,8 +69,34 @@ def test_module_save_load_in_place(tmp_path):
     for k, v in a.state_dict().items():
         np.testing.assert_array_equal(b.state_dict()[k].data, v.data, err_msg=k)
     assert b[1].num_batches_tracked.item() == 1
-    ser.save(a, tmp_path / "module.safetensors")  # a Module saves its state_dict
+    with pytest.warns(UserWarning, match="only its weights"):
+        ser.save(a, tmp_path / "module.safetensors")  # a Module saves its state_dict
     assert set(ser.load(tmp_path / "module.safetensors")) == set(a.state_dict())
+
+
+def test_saving_a_module_saves_its_weights_and_says_how_to_load_them(tmp_path):
+    # torch.save(model, path) pickles the whole object; we never pickle, so the weights
+    # are saved (a training run's result is not lost) and a warning gives the idiom.
+    a, b = small_net(nn), small_net(nn)
+    path = tmp_path / "whole.safetensors"
+    with pytest.warns(UserWarning) as caught:
+        tg.save(a, path)
+    assert len(caught) == 1
+    message = str(caught[0].message)
+    assert "save: a Sequential was given, so only its weights (its state_dict) were saved" \
+        in message
+    assert f"model.load_state_dict(tg.load({str(path)!r}))" in message
+    assert caught[0].filename == __file__           # the warning points at the caller
+    assert repr(b.load_state_dict(tg.load(path))) == "<All keys matched successfully>"
+    for k, v in a.state_dict().items():
+        np.testing.assert_array_equal(b.state_dict()[k].data, v.data, err_msg=k)
+    # The usual idioms stay silent, and so does a save that failed (nothing was saved).
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        tg.save(a.state_dict(), path)
+        a.save(path)
+        with pytest.raises(FileNotFoundError):
+            tg.save(a, tmp_path / "nope" / "w.safetensors")
 
 
 def test_module_load_reports_every_mismatch_naming_the_file(tmp_path):
@@ -215,3 +242,22 @@ def test_header_length_that_starts_like_a_pickle_still_loads(tmp_path):
     ser.save({"w" * 20: tg.zeros(2)}, path)
     assert path.read_bytes()[:1] == b"\x80"
     assert ser.load(path)["w" * 20].shape == (2,)
+
+
+def test_deeply_nested_json_fails_clearly_in_every_reader(tmp_path):
+    # One helper (tinygrad_jp._io.load_json) reads every JSON document a file holds:
+    # the weights header (above), optimizer-state metadata, trainer.json, history.json.
+    from tinygrad_jp._io import load_json
+    deep = "[" * 100_000 + "]" * 100_000
+    with pytest.raises(RuntimeError, match=r"^op: f\.json is corrupted: it nests deeper "
+                                           r"than the JSON decoder can follow"):
+        load_json(deep, "f.json", op="op", what="it")
+    with pytest.raises(RuntimeError, match=r"^op: f\.json is corrupted: it nests 3 levels "
+                                           r"deep; at most 2 are expected"):
+        load_json("[[[1]]]", "f.json", op="op", what="it", max_depth=2)
+    with pytest.raises(RuntimeError, match=r"^op: f\.json is corrupted: it is not valid "
+                                           r"JSON \(Expecting"):
+        load_json(b"[1,", "f.json", op="op", what="it")
+    with pytest.raises(RuntimeError, match=r"it is not valid JSON \(.*utf-8"):
+        load_json(b"\xff[]", "f.json", op="op", what="it")
+    assert load_json(b'{"a": [1, {"b": null}]}', "f.json", op="op") == {"a": [1, {"b": None}]}

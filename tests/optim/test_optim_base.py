@@ -387,6 +387,21 @@ def test_load_file_rejects_other_files(tmp_path):
         serialization.load_file(path)
 
 
+def test_load_file_names_the_file_when_its_metadata_nests_too_deep(tmp_path):
+    from safetensors.numpy import save_file
+    path = tmp_path / "optimizer.safetensors"
+    save_file({"w": np.zeros(2)}, str(path),
+              metadata={"tinygrad_jp.optim": "[" * 100_000 + "]" * 100_000})
+    with pytest.raises(RuntimeError, match=r"load_file: .*optimizer\.safetensors is "
+                                           r"corrupted: its optimizer-state metadata nests "
+                                           r"deeper than the JSON decoder can follow"):
+        serialization.load_file(path)
+    save_file({"w": np.zeros(2)}, str(path), metadata={"tinygrad_jp.optim": "{"})
+    with pytest.raises(RuntimeError, match=r"optimizer\.safetensors is corrupted: its "
+                                           r"optimizer-state metadata is not valid JSON"):
+        serialization.load_file(path)
+
+
 # ---------------------------------------------------------------- regularisation
 def test_l2_penalty_gradient_is_lambda_w():
     lam = 0.3

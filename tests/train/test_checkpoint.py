@@ -302,6 +302,12 @@ def test_missing_unfinished_and_corrupt_checkpoints_say_so(tmp_path):
     (ck2 / "trainer.json").write_text(text[: len(text) // 2])
     with pytest.raises(CheckpointError, match="trainer.json is corrupted"):
         resume(ck2)
+    # A trainer.json nested deeper than the JSON decoder can follow: named, not a bare
+    # RecursionError.
+    (ck2 / "trainer.json").write_text("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(CheckpointError, match=r"trainer\.json is corrupted: it nests deeper "
+                                              r"than the JSON decoder can follow"):
+        resume(ck2)
     # An unfinished save (no trainer.json) that `latest` points at: the older complete
     # checkpoint is named as the way out.
     (ck2 / "trainer.json").unlink()

@@ -73,6 +73,19 @@ def test_json_round_trip_is_exact(tmp_path):
         History.from_json(bad)
 
 
+def test_from_json_names_the_file_when_it_nests_too_deep_or_is_not_json(tmp_path):
+    bad = tmp_path / "history.json"
+    bad.write_text("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(RuntimeError, match=r"^History\.from_json: .*history\.json is "
+                                           r"corrupted: it nests deeper than the JSON "
+                                           r"decoder can follow"):
+        History.from_json(bad)
+    bad.write_text('{"train_loss": [1.0,')
+    with pytest.raises(RuntimeError, match=r"history\.json is corrupted: it is not valid "
+                                           r"JSON"):
+        History.from_json(bad)
+
+
 def test_csv_per_epoch_and_per_iteration(tmp_path):
     h = _history()
     text = h.to_csv()

@@ -24,7 +24,7 @@ import os
 
 import numpy as np
 
-from .._io import atomic_write_bytes, to_jsonable
+from .._io import atomic_write_bytes, load_json, to_jsonable
 from ..devices import CPU, is_device_array, to_device
 from ..tensor import Tensor
 
@@ -119,4 +119,6 @@ def load_file(path):
     if _META_KEY not in metadata:
         raise ValueError(f"load_file: {path} is not an optimizer state file (no "
                          f"{_META_KEY!r} metadata)")
-    return unflatten_state_dict(arrays, json.loads(metadata[_META_KEY]))
+    meta = load_json(metadata[_META_KEY], path, op="load_file",
+                     what="its optimizer-state metadata")
+    return unflatten_state_dict(arrays, meta)

@@ -1,13 +1,14 @@
-"""Small file helpers shared by the training package: atomic writes and hashes."""
+"""Small file helpers shared by the training package: atomic writes, the guarded JSON
+reader and hashes."""
 import hashlib
 import json
 import math
 
 
-from .._io import atomic_write_bytes, atomic_write_text, to_jsonable
+from .._io import atomic_write_bytes, atomic_write_text, load_json, to_jsonable
 
-__all__ = ["atomic_write_bytes", "atomic_write_text", "atomic_write_json", "sha256_file",
-           "to_jsonable"]
+__all__ = ["atomic_write_bytes", "atomic_write_text", "atomic_write_json", "load_json",
+           "sha256_file", "to_jsonable"]
 
 
 def atomic_write_json(path, obj):

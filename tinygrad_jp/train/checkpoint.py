@@ -21,7 +21,6 @@ it writes a new directory and then moves the ``latest`` pointer file, so an inte
 save always leaves the previous checkpoint complete and in use.
 """
 import datetime
-import json
 import os
 import re
 import shutil
@@ -32,7 +31,8 @@ import numpy as np
 
 from .. import random as _random
 from ..tensor import Tensor
-from ._io import atomic_write_json, atomic_write_text, sha256_file, to_jsonable
+from ._io import (atomic_write_json, atomic_write_text, load_json, sha256_file,
+                  to_jsonable)
 from .history import History
 
 __all__ = ["CheckpointError", "Checkpoint", "save_checkpoint", "load_checkpoint",
@@ -356,12 +356,8 @@ def load_checkpoint(path):
 
     directory = find_checkpoint(path)
     state_path = os.path.join(directory, STATE_FILE)
-    try:
-        with open(state_path, encoding="utf-8") as f:
-            meta = json.load(f)
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise CheckpointError(f"resume: {state_path} is corrupted (not valid JSON: {e})") \
-            from None
+    with open(state_path, "rb") as f:
+        meta = load_json(f.read(), state_path, op="resume", error=CheckpointError)
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         got = meta.get("format") if isinstance(meta, dict) else type(meta).__name__
         raise CheckpointError(f"resume: {state_path} is not a tinygrad_jp training "

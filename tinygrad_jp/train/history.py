@@ -1,11 +1,10 @@
 """``History``: what :func:`tinygrad_jp.train.fit` measured, per epoch and per iteration."""
 import csv
 import io
-import json
 import math
 import os
 
-from ._io import atomic_write_json, atomic_write_text
+from ._io import atomic_write_json, atomic_write_text, load_json
 
 __all__ = ["History"]
 
@@ -147,8 +146,8 @@ class History:
     @classmethod
     def from_json(cls, path):
         """Read a file written by :meth:`to_json` (or a plain JSON dict of lists)."""
-        with open(os.fspath(path), encoding="utf-8") as f:
-            state = json.load(f)
+        with open(os.fspath(path), "rb") as f:
+            state = load_json(f.read(), path, op="History.from_json")
         h = cls()
         if isinstance(state, dict) and "history" in state:
             h.load_state_dict(state)

@@ -11,6 +11,8 @@ the shared yardstick ``../shared/bench/compare.py`` is the reference measurement
     python benchmarks/bench_functional.py --threads 1 # one BLAS / torch thread (under load)
     python benchmarks/bench_functional.py --threads 1 --cpu   # CPU time, not wall time:
                                                       # the steadiest figure on a busy box
+    python benchmarks/bench_functional.py --device cuda       # on the GPU (CuPy), beside
+                                                      # PyTorch's CUDA build
 
 Figures are medians over rounds of the per-call time, in ms.
 """
@@ -32,14 +34,40 @@ import numpy as np  # noqa: E402
 ROUNDS = 9
 BLOCK_SECONDS = 0.15
 CLOCK = time.perf_counter        # --cpu: time.process_time
+DEVICE = "cpu"                   # --device cuda: tensors live on the GPU
+
+
+def _sync():
+    """Wait for the GPU's queued work, so that a timing covers it (no-op on the CPU)."""
+    if DEVICE == "cpu":
+        return
+    import cupy
+    cupy.cuda.Device().synchronize()
+    try:
+        import torch
+        torch.cuda.synchronize()
+    except ImportError:
+        pass
+
+
+def _tg(array, requires_grad=False):
+    import tinygrad_jp as tg
+    return tg.tensor(array, requires_grad=requires_grad, device=DEVICE)
+
+
+def _torch(array, requires_grad=False):
+    import torch
+    return torch.tensor(array).to(DEVICE).requires_grad_(requires_grad)
 
 
 def timeit(fn):
     """Median ms per call over ROUNDS blocks (each ~BLOCK_SECONDS), after a warm-up."""
     fn()
     fn()
+    _sync()
     t0 = CLOCK()
     fn()
+    _sync()
     one = max(CLOCK() - t0, 1e-6)
     inner = max(1, int(BLOCK_SECONDS / one))
     samples = []
@@ -48,6 +76,7 @@ def timeit(fn):
         t0 = CLOCK()
         for _ in range(inner):
             fn()
+        _sync()
         samples.append((CLOCK() - t0) / inner * 1e3)
     return statistics.median(samples)
 
@@ -65,21 +94,20 @@ def conv_case(lib, n, c, h, f, k, pad, input_grad):
     g = rng.standard_normal((n, f, h + 2 * pad - k + 1, h + 2 * pad - k + 1),
                             dtype=np.float32)
     if lib == "tg":
-        import tinygrad_jp as tg
         import tinygrad_jp.nn.functional as F
         # the gradient arrives channels-last, as it does behind a conv + ReLU
-        gt = tg.Tensor(np.ascontiguousarray(g.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2))
-        xt = tg.Tensor(x, requires_grad=input_grad)
-        wt, bt = tg.Tensor(w, requires_grad=True), tg.Tensor(b, requires_grad=True)
+        gt = _tg(np.ascontiguousarray(g.transpose(0, 2, 3, 1))).permute(0, 3, 1, 2)
+        xt = _tg(x, input_grad)
+        wt, bt = _tg(w, True), _tg(b, True)
 
         def step():
             wt.grad = bt.grad = xt.grad = None
             F.conv2d(xt, wt, bt, padding=pad).backward(gt)
         return step
     import torch
-    xt = torch.tensor(x, requires_grad=input_grad)
-    wt, bt = torch.tensor(w, requires_grad=True), torch.tensor(b, requires_grad=True)
-    gt = torch.tensor(g)
+    xt = _torch(x, input_grad)
+    wt, bt = _torch(w, True), _torch(b, True)
+    gt = _torch(g)
 
     def step():
         wt.grad = bt.grad = xt.grad = None
@@ -92,17 +120,16 @@ def pool_case(lib, n, c, h):
     x = rng.standard_normal((n, h, h, c), dtype=np.float32).transpose(0, 3, 1, 2)
     g = rng.standard_normal((n, c, h // 2, h // 2), dtype=np.float32)
     if lib == "tg":
-        import tinygrad_jp as tg
         import tinygrad_jp.nn.functional as F
-        xt, gt = tg.Tensor(x, requires_grad=True), tg.Tensor(g)
+        xt, gt = _tg(x, True), _tg(g)
 
         def step():
             xt.grad = None
             F.max_pool2d(xt, 2).backward(gt)
         return step
     import torch
-    xt = torch.tensor(np.ascontiguousarray(x), requires_grad=True)
-    gt = torch.tensor(g)
+    xt = _torch(np.ascontiguousarray(x), True)
+    gt = _torch(g)
 
     def step():
         xt.grad = None
@@ -115,16 +142,15 @@ def ce_case(lib, n=100, c=10):
     x = rng.standard_normal((n, c), dtype=np.float32)
     t = rng.integers(0, c, n)
     if lib == "tg":
-        import tinygrad_jp as tg
         import tinygrad_jp.nn.functional as F
-        xt, tt = tg.Tensor(x, requires_grad=True), tg.Tensor(t)
+        xt, tt = _tg(x, True), _tg(t)
 
         def step():
             xt.grad = None
             F.cross_entropy(xt, tt).backward()
         return step
     import torch
-    xt, tt = torch.tensor(x, requires_grad=True), torch.tensor(t)
+    xt, tt = _torch(x, True), _torch(t)
 
     def step():
         xt.grad = None
@@ -164,8 +190,8 @@ def network_case(lib, spec, batch, train):
     if lib == "tg":
         import tinygrad_jp as tg
         import tinygrad_jp.nn.functional as F
-        ps = [tg.Tensor(p, requires_grad=True) for p in params]
-        xt, tt = tg.Tensor(x), tg.Tensor(t)
+        ps = [_tg(p, True) for p in params]
+        xt, tt = _tg(x), _tg(t)
 
         def forward():
             h, i = xt, 0
@@ -188,7 +214,7 @@ def network_case(lib, spec, batch, train):
         if not train:
             def infer():
                 with tg.no_grad():
-                    return forward().numpy()
+                    return forward().cpu().numpy()
             return infer
 
         def step():
@@ -198,12 +224,12 @@ def network_case(lib, spec, batch, train):
             loss.backward()
             with tg.no_grad():
                 for p in ps:
-                    p.data -= np.float32(0.01) * p.grad.data
+                    p.data -= 0.01 * p.grad.data
             return loss.item()
         return step
     import torch
-    ps = [torch.tensor(p, requires_grad=True) for p in params]
-    xt, tt = torch.tensor(x), torch.tensor(t)
+    ps = [_torch(p, True) for p in params]
+    xt, tt = _torch(x), _torch(t)
     fn = torch.nn.functional
 
     def forward():
@@ -227,7 +253,7 @@ def network_case(lib, spec, batch, train):
     if not train:
         def infer():
             with torch.no_grad():
-                return forward().numpy()
+                return forward().cpu().numpy()
         return infer
 
     def step():
@@ -272,8 +298,11 @@ def peak_memory_mb(lib):
 
 
 def main(argv):
-    global CLOCK
+    global CLOCK, DEVICE
     memory = "--memory" in argv
+    if "--device" in argv:
+        DEVICE = argv[argv.index("--device") + 1]
+        del argv[argv.index("--device"):argv.index("--device") + 2]
     if "--cpu" in argv:
         CLOCK = time.process_time
     threads = int(argv[argv.index("--threads") + 1]) if "--threads" in argv else 2
@@ -284,7 +313,9 @@ def main(argv):
         import torch
         torch.set_num_threads(threads)
         libs = ["tg", "torch"]
-        print(f"torch {torch.__version__}: {torch.get_num_threads()} threads")
+        if DEVICE != "cpu" and not torch.cuda.is_available():
+            raise ImportError("this torch has no CUDA")
+        print(f"torch {torch.__version__}: {torch.get_num_threads()} threads, {DEVICE}")
     except ImportError:
         libs = ["tg"]
         print("torch not importable: tinygrad_jp figures only")

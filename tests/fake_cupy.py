@@ -82,6 +82,9 @@ class ndarray:
         return np.array(self._a, copy=True)
 
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        if method == "at":
+            # CuPy declines ``np.add.at(device_array, ...)``: only ``cupy.add.at`` works
+            return NotImplemented
         out = kwargs.pop("out", None)
         kwargs = _unwrap(kwargs)
         if out is not None:
@@ -102,7 +105,10 @@ class ndarray:
     strides = property(lambda self: self._a.strides)
     itemsize = property(lambda self: self._a.itemsize)
     nbytes = property(lambda self: self._a.nbytes)
-    flags = property(lambda self: self._a.flags)
+    # CuPy's flags: no ``writeable`` (its arrays are always writeable)
+    flags = property(lambda self: types.SimpleNamespace(
+        c_contiguous=self._a.flags.c_contiguous, f_contiguous=self._a.flags.f_contiguous,
+        owndata=self._a.flags.owndata))
     T = property(lambda self: ndarray(self._a.T))
 
     @property
@@ -227,6 +233,11 @@ def _function(name):
     def wrapper(*args, **kwargs):
         return _wrap(fn(*_unwrap(args), **_unwrap(kwargs)))
     wrapper.__name__ = name
+    if isinstance(fn, np.ufunc):
+        def at(a, indices, b=None):
+            """``cupy.add.at``: in place, on the device array itself."""
+            fn.at(a._a, _unwrap(indices), *(() if b is None else (_unwrap(b),)))
+        wrapper.at = at
     return wrapper
 
 

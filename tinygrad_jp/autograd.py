@@ -376,7 +376,7 @@ def _own_gradient(g, stored):
     broadcast gradient is read-only) and not shared with another leaf (``x + y`` hands
     both inputs the same gradient)."""
     data = g.data
-    if data.base is None and data.flags.writeable and id(data) not in stored:
+    if data.base is None and is_writeable(data) and id(data) not in stored:
         return g
     if _mode.enabled:           # create_graph: keep the recorded gradient itself
         return g.clone()
@@ -577,5 +577,5 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     return run_backward(outputs, seeds, retain_graph, create_graph, inputs, allow_unused)
 
 
-from .devices import is_device_array  # noqa: E402
+from .devices import is_device_array, is_writeable  # noqa: E402
 from .tensor import Tensor  # noqa: E402  (the Tensor class needs this module first)

@@ -167,6 +167,19 @@ def array_module(where):
     return np
 
 
+def add_at(target, index, values):
+    """``np.add.at`` on the target's device: ``values`` added into ``target[index]`` in
+    place, repeated indices accumulating. (NumPy does not hand ``ufunc.at`` over to
+    CuPy, so the device's own ``add.at`` is called.)"""
+    array_module(target).add.at(target, index, values)
+
+
+def is_writeable(array):
+    """Whether ``array`` may be written in place. CuPy's arrays carry no ``writeable``
+    flag (they are always writeable); NumPy's read-only views, broadcasts, are not."""
+    return getattr(array.flags, "writeable", True)
+
+
 def as_array(x, dtype=None):
     """``x`` as an array where it lives: a GPU array as it is, anything else (NumPy
     scalars from reductions, Python numbers) through ``np.asarray``."""

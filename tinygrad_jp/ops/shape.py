@@ -3,7 +3,7 @@ higher-order gradients flow through them too."""
 import numpy as np
 
 from ..autograd import Function
-from ..devices import array_module, as_array, device_of, to_device
+from ..devices import add_at, array_module, as_array, device_of, to_device
 from ..tensor import Tensor
 
 
@@ -205,7 +205,7 @@ class IndexAdd(Function):
         if _is_basic(index):
             target[index] = src.data   # a basic index never repeats an element
         else:
-            np.add.at(target, index, src.data)
+            add_at(target, index, src.data)
         return out
 
     def backward(self, grad):
@@ -317,7 +317,7 @@ class ScatterAdd(Function):
     def forward(self, a, src, index, src_slices):
         self.index, self.src_slices, self.src_shape = index, src_slices, src.data.shape
         out = a.data.copy()
-        np.add.at(out, index, src.data[src_slices])
+        add_at(out, index, src.data[src_slices])
         return out
 
     def backward(self, grad):

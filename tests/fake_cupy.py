@@ -135,7 +135,12 @@ class ndarray:
         return self._a.tolist()
 
     def __getitem__(self, index):
-        return _wrap(self._a[_unwrap(index, strict=False)])
+        index = _unwrap(index, strict=False)
+        picked = self._a[index]
+        if isinstance(picked, np.generic):
+            # CuPy's ``a[i, j]`` is a 0-d *view*: a later write to a[i, j] shows in it
+            picked = self._a[(index if isinstance(index, tuple) else (index,)) + (Ellipsis,)]
+        return _wrap(picked)
 
     def __setitem__(self, index, value):
         self._a[_unwrap(index, strict=False)] = _unwrap(value, strict=False)

@@ -66,7 +66,7 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True):
         if x.size and not np.shares_memory(flat, x):
             raise ValueError(f"gradcheck: input {i} is not contiguous")
         for k in range(x.size):
-            orig = flat[k]
+            orig = flat[k].copy()   # on CuPy flat[k] is a view: keep the value
             flat[k] = orig + eps
             plus = _flat_outputs(fn(*inputs), positions)
             flat[k] = orig - eps

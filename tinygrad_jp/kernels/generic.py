@@ -10,7 +10,18 @@ from ..devices import array_module
 
 __all__ = ["conv2d", "conv2d_input_grad", "conv2d_weight_grad", "grouped_conv2d",
            "grouped_conv2d_input_grad", "grouped_conv2d_weight_grad", "unfold", "max_pool2d",
-           "max_pool2d_scatter", "max_pool2d_gather", "window_sum", "window_spread"]
+           "max_pool2d_scatter", "max_pool2d_gather", "window_sum", "window_spread", "relu",
+           "positive_mask"]
+
+
+def relu(x):
+    """max(x, 0)."""
+    return np.maximum(x, 0)
+
+
+def positive_mask(g, ref):
+    """``g`` where ``ref > 0``, else 0: ReLU's backward with ``ref`` its output."""
+    return np.multiply(g, ref > 0, dtype=g.dtype)
 
 
 def _pad(x, padding, fill=0):

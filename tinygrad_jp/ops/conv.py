@@ -34,7 +34,7 @@ from numpy.lib.stride_tricks import as_strided
 
 from ..autograd import Function, is_grad_enabled
 from ..devices import array_module, is_device_array
-from ..kernels import generic
+from ..kernels import for_array
 from ..tensor import Tensor
 from .parallel import over_batch
 
@@ -355,7 +355,7 @@ class Conv2d(Function):
         self.x_shape, self.w_shape = x.data.shape, w.data.shape
         if is_device_array(x.data):          # a GPU: the generic kernels
             self.save_for_backward(x, w, None)
-            return generic.conv2d(x.data, w.data, None if b is None else b.data,
+            return for_array(x.data).conv2d(x.data, w.data, None if b is None else b.data,
                                   stride, padding, dilation)
         keep_col = None
         if is_grad_enabled() and w.requires_grad:
@@ -424,7 +424,7 @@ class ConvInputGrad(Function):
         self.x_shape, self.params = x_shape, params
         self.save_for_backward(g, w)
         if is_device_array(g.data):
-            return generic.conv2d_input_grad(g.data, w.data, x_shape, *params)
+            return for_array(g.data).conv2d_input_grad(g.data, w.data, x_shape, *params)
         return input_grad(g.data, w.data, x_shape, *params)
 
     @property
@@ -454,7 +454,7 @@ class ConvWeightGrad(Function):
         self.save_for_backward(x, g)
         stride, padding, dilation = params
         if is_device_array(x.data):
-            return generic.conv2d_weight_grad(x.data, g.data, w_shape, *params)
+            return for_array(x.data).conv2d_weight_grad(x.data, g.data, w_shape, *params)
         f, c, kh, kw = w_shape
         if col is None:
             col = im2col(x.data, (kh, kw), stride, padding, dilation)
@@ -488,7 +488,7 @@ class ConvWeightGrad(Function):
 def _unfold_array(x, kernel, dilation, padding, stride):
     """PyTorch's unfold order: (N, C·kh·kw, L) with C slowest, then kh, kw."""
     if is_device_array(x):
-        return generic.unfold(x, kernel, dilation, padding, stride)
+        return for_array(x).unfold(x, kernel, dilation, padding, stride)
     (kh, kw), (dh, dw), (ph, pw), (sh, sw) = kernel, dilation, padding, stride
     n, c, h, w = x.shape
     oh, ow = out_size(h, kh, sh, ph, dh), out_size(w, kw, sw, pw, dw)

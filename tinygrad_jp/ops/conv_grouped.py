@@ -32,7 +32,7 @@ from numpy.lib.stride_tricks import as_strided
 
 from ..autograd import Function, is_grad_enabled
 from ..devices import is_device_array
-from ..kernels import generic
+from ..kernels import for_array
 from .conv import im2col, out_size, workspace
 
 __all__ = ["GroupedConv2d", "GroupedConvInputGrad", "GroupedConvWeightGrad",
@@ -291,7 +291,7 @@ class GroupedConv2d(Function):
         col = None
         if is_device_array(xd):              # a GPU: the generic kernels
             self.save_for_backward(x, w, None)
-            return generic.grouped_conv2d(xd, wd, None if b is None else b.data,
+            return for_array(xd).grouped_conv2d(xd, wd, None if b is None else b.data,
                                           *self.params, groups)
         if is_channelwise(wd.shape, groups):
             out = _channelwise_forward(_nhwc(xd), wd, groups, *self.params)
@@ -333,7 +333,7 @@ class GroupedConvInputGrad(Function):
         self.save_for_backward(g, w)
         gd, wd = g.data, w.data
         if is_device_array(gd):
-            return generic.grouped_conv2d_input_grad(gd, wd, self.x_shape, *params, groups)
+            return for_array(gd).grouped_conv2d_input_grad(gd, wd, self.x_shape, *params, groups)
         if is_channelwise(wd.shape, groups):
             dx = _channelwise_input_grad(_nhwc(gd), wd, x_shape, groups, *params)
         else:
@@ -372,7 +372,7 @@ class GroupedConvWeightGrad(Function):
         self.save_for_backward(x, g)
         xd, gd = x.data, g.data
         if is_device_array(xd):
-            return generic.grouped_conv2d_weight_grad(xd, gd, self.w_shape, *params, groups)
+            return for_array(xd).grouped_conv2d_weight_grad(xd, gd, self.w_shape, *params, groups)
         if is_channelwise(w_shape, groups):
             return _channelwise_weight_grad(_nhwc(xd), _nhwc(gd), self.w_shape, groups,
                                             *params)

@@ -11,6 +11,7 @@ from ..tensor import Tensor
 from . import parallel
 from .conv import layout_of
 from ..devices import is_device_array
+from ..kernels import for_array
 from .parallel import over_batch
 
 
@@ -96,8 +97,9 @@ class Relu(Function):
 
     def forward(self, x):
         xd = x.data
-        # small arrays, and GPU arrays (no host threads there): one plain pass
-        if xd.ndim == 0 or xd.nbytes < parallel.MIN_BYTES or is_device_array(xd):
+        if is_device_array(xd):
+            out = for_array(xd).relu(xd)
+        elif xd.ndim == 0 or xd.nbytes < parallel.MIN_BYTES:     # small: one plain pass
             out = np.maximum(xd, 0)
         else:
             out = np.empty_like(xd)          # same memory order as the input
@@ -125,8 +127,9 @@ class PositiveMask(Function):
     def forward(self, g, ref):
         self.ref = ref
         gd = g.data
-        if gd.ndim == 0 or gd.nbytes < parallel.MIN_BYTES or gd.shape != ref.shape \
-                or is_device_array(gd):
+        if is_device_array(gd):
+            return for_array(gd).positive_mask(gd, ref)
+        if gd.ndim == 0 or gd.nbytes < parallel.MIN_BYTES or gd.shape != ref.shape:
             return np.multiply(gd, ref > 0, dtype=gd.dtype)
         out = np.empty_like(ref, dtype=gd.dtype)
         over_batch(lambda b: np.multiply(gd[b], ref[b] > 0, out=out[b], dtype=gd.dtype),

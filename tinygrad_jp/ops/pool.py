@@ -12,7 +12,7 @@ import numpy as np
 
 from ..autograd import Function, is_grad_enabled
 from ..devices import device_of, is_device_array, to_device
-from ..kernels import generic
+from ..kernels import for_array
 from .conv import empty_in_layout, empty_like_layout, is_channels_last, layout_of
 from .parallel import over_batch
 
@@ -281,7 +281,7 @@ class MaxPool2d(Function):
     def forward(self, x, geometry):
         self.geo = geometry
         if is_device_array(x.data):          # a GPU: the generic kernels
-            out, self.idx = generic.max_pool2d(x.data, geometry)
+            out, self.idx = for_array(x.data).max_pool2d(x.data, geometry)
             self.layout = None
             return out
         out, self.idx = max_pool_forward(x.data, geometry,
@@ -302,7 +302,7 @@ class MaxPoolScatter(Function):
         self.idx, self.layout = idx, layout
         gd = grad.data
         if is_device_array(gd):
-            return generic.max_pool2d_scatter(gd, g, idx)
+            return for_array(gd).max_pool2d_scatter(gd, g, idx)
         n, c = g.shape[:2]
         frame_shape = (n, c, g.hp, g.wp)
         dxp = empty_in_layout(frame_shape, layout, gd.dtype)
@@ -343,7 +343,7 @@ class MaxPoolGather(Function):
         g = self.geo = geometry
         self.idx, self.layout = idx, layout
         if is_device_array(h.data):
-            return generic.max_pool2d_gather(h.data, g, idx)
+            return for_array(h.data).max_pool2d_gather(h.data, g, idx)
         hp = g.frame(h.data, 0)
         out = empty_like_layout(g.out_shape, idx, h.data.dtype)
         out.fill(0)
@@ -381,7 +381,7 @@ class AvgPool2d(Function):
         g = self.geo = geometry
         self.divisor = divisor
         if is_device_array(x.data):
-            return generic.window_sum(x.data, g) / to_device(divisor, device_of(x.data))
+            return for_array(x.data).window_sum(x.data, g) / to_device(divisor, device_of(x.data))
         xp = g.frame(x.data, 0)
         out = _output_like(g.out_shape, x.data)
         for p, rs, cs in g.positions():
@@ -404,7 +404,7 @@ class AvgPoolScatter(Function):
         self.divisor = divisor
         if is_device_array(grad.data):
             share = grad.data / to_device(divisor, device_of(grad.data))
-            return generic.window_spread(share, g)
+            return for_array(share).window_spread(share, g)
         share = grad.data / divisor
         n, c = g.shape[:2]
         dxp = empty_like_layout((n, c, g.hp, g.wp), share)

@@ -35,6 +35,12 @@ CASES = {
     "conv2d": ([(2, 3, 6, 6), (4, 3, 3, 3)], lambda x, w: F.conv2d(x, w, padding=1)),
     "conv2d_strided": ([(2, 3, 7, 7), (4, 3, 3, 3), (4,)],
                        lambda x, w, b: F.conv2d(x, w, b, stride=2, padding=1, dilation=2)),
+    "conv2d_rect": ([(2, 3, 7, 9), (4, 3, 2, 3)],
+                    lambda x, w: F.conv2d(x, w, stride=(1, 2), padding=(1, 0))),
+    "max_pool_dilated": ([(2, 3, 9, 8)], lambda x: F.max_pool2d(
+        x, (3, 2), stride=(2, 1), padding=(1, 1), dilation=(2, 1))),
+    "relu_conv_pool": ([(2, 2, 8, 8), (3, 2, 3, 3)],
+                       lambda x, w: F.max_pool2d(F.relu(F.conv2d(x, w)), 2)),
     "conv_transpose2d": ([(2, 4, 3, 3), (4, 3, 3, 3)],
                          lambda x, w: F.conv_transpose2d(x, w, stride=2, output_padding=1)),
     "max_pool": ([(2, 3, 6, 6)], lambda x: F.max_pool2d(x, 2)),

@@ -4,7 +4,7 @@ fused op whose backward is written with Tensor ops (so ``create_graph`` works)."
 import numpy as np
 
 from ..autograd import Function, is_grad_enabled
-from ..devices import array_module, as_array
+from ..devices import array_module, as_array, is_device_array
 from ..tensor import Tensor
 from .reduce import GatherAlongDim
 
@@ -44,8 +44,8 @@ class CrossEntropyIndex(Function):
         log_total = np.log(total)
         tk = target[:, None]
         valid = None if ignore_index is None else tk != ignore_index
-        if valid is not None and valid.all():
-            valid = None
+        if valid is not None and not is_device_array(valid) and valid.all():
+            valid = None      # (on a GPU the question would stall the queue: keep the mask)
         safe = tk if valid is None else np.where(valid, tk, 0)
         picked = np.take_along_axis(shifted, safe, axis=1) - log_total   # log p_target
         if weight is None:
@@ -83,13 +83,14 @@ class CrossEntropyIndex(Function):
     def _coefficients(self, dt):
         """Per-sample factors a (nll part) and b (smoothing part), before ``grad``."""
         eps, c = self.smoothing, self.saved[1].shape[1]
-        scale = (1.0 / float(self.denominator)) if self.reduction == "mean" else 1.0
-        a = self.wt * dt.type((1.0 - eps) * scale)
+        # the mean's denominator stays an array: on a GPU, float() would wait for it
+        per_sample = self.denominator if self.reduction == "mean" else dt.type(1)
+        a = self.wt * (dt.type(1.0 - eps) / per_sample)
         b = None
         if eps:
             ones = array_module(self.wt).ones(self.wt.shape, dt) if self.valid is None else \
                 self.valid.astype(dt)
-            b = ones * dt.type(eps / c * scale)
+            b = ones * (dt.type(eps / c) / per_sample)
         return a, b
 
     def backward(self, grad):

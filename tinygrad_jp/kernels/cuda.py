@@ -1,0 +1,243 @@
+"""CUDA kernels (CuPy): the passes where a chain of small CuPy calls costs more than the
+work, each fused into one launch. Same names and arguments as ``generic``.
+
+Convolution is im2col + one batched GEMM (cuBLAS, through ``cupy.matmul``) + col2im:
+
+    cols[n, (c, i, j), (oy, ox)] = x[n, c, oy·sh − ph + i·dh, ox·sw − pw + j·dw]
+    out[n] = W (F, C·kh·kw) @ cols[n]
+    dcols[n] = Wᵀ @ g[n]            dW = Σ_n g[n] @ cols[n]ᵀ
+
+col2im and the max-pool scatter are written as gathers: one thread per input element
+sums what the windows that read it send back. No atomics, so the result is the same at
+every run. Dtypes other than float32 / float64 use the generic kernels.
+"""
+import cupy
+
+from . import generic
+from .generic import (grouped_conv2d, grouped_conv2d_input_grad,  # noqa: F401 (re-exported)
+                      grouped_conv2d_weight_grad, unfold, window_spread, window_sum)
+
+__all__ = generic.__all__
+
+_FLOATS = ("float32", "float64")
+
+# Index decomposition shared by the kernels: i runs over the output array's elements.
+_IM2COL = cupy.ElementwiseKernel(
+    "raw T x, int32 C, int32 H, int32 W, int32 OH, int32 OW, int32 kh, int32 kw, "
+    "int32 sh, int32 sw, int32 ph, int32 pw, int32 dh, int32 dw",
+    "T col",
+    """
+    const int L = OH * OW;
+    const int ox = i % OW, oy = (i / OW) % OH;
+    const int k = (i / L) % (C * kh * kw);
+    const long long n = i / ((long long)L * C * kh * kw);
+    const int b = k % kw, a = (k / kw) % kh, c = k / (kh * kw);
+    const int y = oy * sh - ph + a * dh, xx = ox * sw - pw + b * dw;
+    col = (y >= 0 && y < H && xx >= 0 && xx < W)
+        ? x[((n * C + c) * H + y) * W + xx] : (T)0;
+    """,
+    "tinygrad_jp_im2col")
+
+_COL2IM = cupy.ElementwiseKernel(
+    "raw T col, int32 C, int32 H, int32 W, int32 OH, int32 OW, int32 kh, int32 kw, "
+    "int32 sh, int32 sw, int32 ph, int32 pw, int32 dh, int32 dw",
+    "T dx",
+    """
+    const int xx = i % W, y = (i / W) % H, c = (i / (W * H)) % C;
+    const long long n = i / ((long long)W * H * C);
+    const int L = OH * OW, K = C * kh * kw;
+    T acc = 0;
+    for (int a = 0; a < kh; ++a) {
+        const int t = y + ph - a * dh;
+        if (t < 0 || t % sh) continue;
+        const int oy = t / sh;
+        if (oy >= OH) continue;
+        for (int b = 0; b < kw; ++b) {
+            const int u = xx + pw - b * dw;
+            if (u < 0 || u % sw) continue;
+            const int ox = u / sw;
+            if (ox >= OW) continue;
+            acc += col[(n * K + (c * kh + a) * kw + b) * L + oy * OW + ox];
+        }
+    }
+    dx = acc;
+    """,
+    "tinygrad_jp_col2im")
+
+# Max over each window and the position (0 … kh·kw − 1) of the first maximum; positions
+# outside the input count as −∞ (the padding of max pooling).
+_WINDOW_MAX = cupy.ElementwiseKernel(
+    "raw T x, int32 H, int32 W, int32 OH, int32 OW, int32 kh, int32 kw, "
+    "int32 sh, int32 sw, int32 ph, int32 pw, int32 dh, int32 dw",
+    "T out, int32 arg",
+    """
+    const int ox = i % OW, oy = (i / OW) % OH;
+    const long long plane = i / ((long long)OW * OH);
+    T best = 0;
+    int where = 0;
+    for (int a = 0; a < kh; ++a) {
+        const int y = oy * sh - ph + a * dh;
+        for (int b = 0; b < kw; ++b) {
+            const int xx = ox * sw - pw + b * dw;
+            const T v = (y >= 0 && y < H && xx >= 0 && xx < W)
+                ? x[(plane * H + y) * W + xx] : (T)__longlong_as_double(0xfff0000000000000LL);
+            if ((a == 0 && b == 0) || v > best) {   // strict: the first maximum wins
+                best = v;
+                where = a * kw + b;
+            }
+        }
+    }
+    out = best;
+    arg = where;
+    """,
+    "tinygrad_jp_window_max")
+
+# Each input element collects the gradients of the windows whose maximum it was.
+_WINDOW_MAX_SCATTER = cupy.ElementwiseKernel(
+    "raw T grad, raw int32 arg, int32 H, int32 W, int32 OH, int32 OW, int32 kh, int32 kw, "
+    "int32 sh, int32 sw, int32 ph, int32 pw, int32 dh, int32 dw",
+    "T dx",
+    """
+    const int xx = i % W, y = (i / W) % H;
+    const long long plane = i / ((long long)W * H);
+    T acc = 0;
+    for (int a = 0; a < kh; ++a) {
+        const int t = y + ph - a * dh;
+        if (t < 0 || t % sh) continue;
+        const int oy = t / sh;
+        if (oy >= OH) continue;
+        for (int b = 0; b < kw; ++b) {
+            const int u = xx + pw - b * dw;
+            if (u < 0 || u % sw) continue;
+            const int ox = u / sw;
+            if (ox >= OW) continue;
+            const long long o = (plane * OH + oy) * OW + ox;
+            if (arg[o] == a * kw + b) acc += grad[o];
+        }
+    }
+    dx = acc;
+    """,
+    "tinygrad_jp_window_max_scatter")
+
+_WINDOW_MAX_GATHER = cupy.ElementwiseKernel(
+    "raw T h, int32 arg, int32 H, int32 W, int32 OH, int32 OW, int32 kw, "
+    "int32 sh, int32 sw, int32 ph, int32 pw, int32 dh, int32 dw",
+    "T out",
+    """
+    const int ox = i % OW, oy = (i / OW) % OH;
+    const long long plane = i / ((long long)OW * OH);
+    const int y = oy * sh - ph + (arg / kw) * dh, xx = ox * sw - pw + (arg % kw) * dw;
+    out = (y >= 0 && y < H && xx >= 0 && xx < W) ? h[(plane * H + y) * W + xx] : (T)0;
+    """,
+    "tinygrad_jp_window_max_gather")
+
+# NaN passes through, as np.maximum lets it
+_RELU = cupy.ElementwiseKernel("T x", "T y", "y = (x > (T)0 || x != x) ? x : (T)0",
+                               "tinygrad_jp_relu")
+_POSITIVE_MASK = cupy.ElementwiseKernel("T g, U ref", "T out", "out = ref > (U)0 ? g : (T)0",
+                                        "tinygrad_jp_positive_mask")
+
+
+def _fused(*arrays):
+    return all(a.dtype.name in _FLOATS for a in arrays)
+
+
+def _out_size(size, k, s, p, d):
+    return (size + 2 * p - d * (k - 1) - 1) // s + 1
+
+
+def _geometry(kernel, stride, padding, dilation):
+    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel, stride, padding, dilation
+    return kh, kw, sh, sw, ph, pw, dh, dw
+
+
+def im2col(x, kernel, stride, padding, dilation, out_hw):
+    """(N, C·kh·kw, OH·OW): every window of ``x`` as a column, padding read as 0."""
+    n, c, h, w = x.shape
+    oh, ow = out_hw
+    cols = cupy.empty((n, c * kernel[0] * kernel[1], oh * ow), x.dtype)
+    _IM2COL(cupy.ascontiguousarray(x), c, h, w, oh, ow,
+            *_geometry(kernel, stride, padding, dilation), cols)
+    return cols
+
+
+def col2im(cols, x_shape, kernel, stride, padding, dilation, out_hw):
+    """im2col's adjoint: each input element sums the column entries that read it."""
+    n, c, h, w = x_shape
+    dx = cupy.empty(x_shape, cols.dtype)
+    _COL2IM(cols, c, h, w, *out_hw, *_geometry(kernel, stride, padding, dilation), dx)
+    return dx
+
+
+def conv2d(x, w, b, stride, padding, dilation):
+    if not _fused(x, w):
+        return generic.conv2d(x, w, b, stride, padding, dilation)
+    n, _, h, wd = x.shape
+    f, _, kh, kw = w.shape
+    oh = _out_size(h, kh, stride[0], padding[0], dilation[0])
+    ow = _out_size(wd, kw, stride[1], padding[1], dilation[1])
+    cols = im2col(x, (kh, kw), stride, padding, dilation, (oh, ow))
+    out = cupy.matmul(w.reshape(f, -1), cols)                    # (N, F, OH·OW)
+    if b is not None:
+        out += b.reshape(1, f, 1)
+    return out.reshape(n, f, oh, ow)
+
+
+def conv2d_input_grad(g, w, x_shape, stride, padding, dilation):
+    if not _fused(g, w):
+        return generic.conv2d_input_grad(g, w, x_shape, stride, padding, dilation)
+    n, f, oh, ow = g.shape
+    g3 = cupy.ascontiguousarray(g).reshape(n, f, oh * ow)
+    dcols = cupy.matmul(w.reshape(f, -1).T, g3)                  # (N, C·kh·kw, OH·OW)
+    return col2im(dcols, x_shape, w.shape[2:], stride, padding, dilation, (oh, ow))
+
+
+def conv2d_weight_grad(x, g, w_shape, stride, padding, dilation):
+    if not _fused(x, g):
+        return generic.conv2d_weight_grad(x, g, w_shape, stride, padding, dilation)
+    n, f, oh, ow = g.shape
+    cols = im2col(x, w_shape[2:], stride, padding, dilation, (oh, ow))
+    g3 = cupy.ascontiguousarray(g).reshape(n, f, oh * ow)
+    # Σ_n g[n] @ cols[n]ᵀ: a batched GEMM, then a sum over the small (N, F, C·kh·kw)
+    return cupy.matmul(g3, cols.transpose(0, 2, 1)).sum(axis=0).reshape(w_shape)
+
+
+def _pool_args(g):
+    return (g.shape[2], g.shape[3], g.oh, g.ow, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw,
+            g.dh, g.dw)
+
+
+def max_pool2d(x, g):
+    if not _fused(x):
+        return generic.max_pool2d(x, g)
+    out = cupy.empty(g.out_shape, x.dtype)
+    idx = cupy.empty(g.out_shape, cupy.int32)
+    _WINDOW_MAX(cupy.ascontiguousarray(x), *_pool_args(g), out, idx)
+    return out, idx
+
+
+def max_pool2d_scatter(grad, g, idx):
+    if not _fused(grad):
+        return generic.max_pool2d_scatter(grad, g, idx)
+    dx = cupy.empty(g.shape, grad.dtype)
+    _WINDOW_MAX_SCATTER(cupy.ascontiguousarray(grad),
+                        cupy.ascontiguousarray(idx, dtype=cupy.int32), *_pool_args(g), dx)
+    return dx
+
+
+def max_pool2d_gather(h, g, idx):
+    if not _fused(h):
+        return generic.max_pool2d_gather(h, g, idx)
+    out = cupy.empty(g.out_shape, h.dtype)
+    hh, ww, oh, ow, _, kw, sh, sw, ph, pw, dh, dw = _pool_args(g)
+    _WINDOW_MAX_GATHER(cupy.ascontiguousarray(h), idx.astype(cupy.int32, copy=False),
+                       hh, ww, oh, ow, kw, sh, sw, ph, pw, dh, dw, out)
+    return out
+
+
+def relu(x):
+    return _RELU(x) if _fused(x) else generic.relu(x)
+
+
+def positive_mask(g, ref):
+    return _POSITIVE_MASK(g, ref) if _fused(g) else generic.positive_mask(g, ref)

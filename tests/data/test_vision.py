@@ -81,8 +81,39 @@ def test_rotation_turns_counter_clockwise_copying_pixels():
     np.testing.assert_array_equal(turned, np.rot90(square))        # nearest: exact copies
     back = transforms.RandomRotation((-90, -90))(Image.fromarray(square))
     np.testing.assert_array_equal(np.asarray(back), np.rot90(square, -1))
-    with pytest.raises(ValueError, match="expand=True is not supported"):
-        transforms.RandomRotation(10, expand=True)
+    # expand=True: the canvas grows to hold the turned image (8×6 → 6×8 at 90°)
+    wide = COLOUR
+    np.testing.assert_array_equal(transforms.RandomRotation((90, 90), expand=True)(wide),
+                                  np.rot90(wide))
+    tilted = transforms.RandomRotation((45, 45), expand=True)(GREY)
+    side = int(np.ceil((6 + 8) / np.sqrt(2) - 1e-4))
+    assert tilted.shape == (side, side)
+    assert tilted[0, 0] == 0 and tilted[side // 2, side // 2] != 0   # corners are fill
+
+
+def test_resize_matches_the_shorter_edge_or_the_exact_size():
+    img = Image.fromarray(COLOUR)                                   # 6 × 8
+    assert np.asarray(transforms.Resize(3)(img)).shape == (3, 4, 3)
+    assert np.asarray(transforms.Resize((12, 4))(img)).shape == (12, 4, 3)
+    assert transforms.Resize(6, max_size=7)(GREY).shape == (5, 7)     # the long edge capped
+    # nearest doubling repeats every pixel; bilinear keeps a constant image constant
+    near = transforms.Resize((12, 16), interpolation=transforms.InterpolationMode.NEAREST)
+    np.testing.assert_array_equal(near(GREY), GREY.repeat(2, 0).repeat(2, 1))
+    flat = np.full((6, 8), 0.25, np.float32)
+    np.testing.assert_allclose(transforms.Resize(3)(flat), 0.25, rtol=1e-6)
+    out = transforms.Resize(2)(Tensor(np.ones((1, 4, 4), np.float32)))
+    assert isinstance(out, Tensor) and out.shape == (1, 2, 2)
+    with pytest.raises(ValueError, match="Resize: size"):
+        transforms.Resize(0)
+
+
+def test_center_crop_takes_the_middle_and_pads_a_small_image():
+    np.testing.assert_array_equal(transforms.CenterCrop(4)(GREY), GREY[1:5, 2:6])
+    np.testing.assert_array_equal(transforms.CenterCrop((2, 8))(GREY), GREY[2:4])
+    padded = transforms.CenterCrop(10)(GREY)
+    assert padded.shape == (10, 10)
+    np.testing.assert_array_equal(padded[2:8, 1:9], GREY)
+    assert padded[0].sum() == 0 and padded[:, 0].sum() == 0
 
 
 def test_random_affine_shifts_by_whole_pixels_and_follows_the_seed():
@@ -148,3 +179,33 @@ def test_loader_over_a_vision_dataset_with_and_without_workers():
     for (xm, ym), (xw, yw) in zip(main, workers, strict=True):
         np.testing.assert_array_equal(xm, xw)
         np.testing.assert_array_equal(ym, yw)
+
+
+# ---- utils ---------------------------------------------------------------------------------
+
+def test_make_grid_lays_images_out_in_rows_with_padding():
+    from tinygrad_jp.vision.utils import make_grid
+    batch = np.arange(5 * 1 * 2 * 3, dtype=np.float32).reshape(5, 1, 2, 3)
+    grid = make_grid(Tensor(batch), nrow=3, padding=1, pad_value=-1.0)
+    assert grid.shape == (3, 2 * 3 + 1, 3 * 4 + 1)                 # 2 rows of 3, RGB
+    g = grid.numpy()
+    np.testing.assert_array_equal(g[0, 1:3, 1:4], batch[0, 0])       # first image
+    np.testing.assert_array_equal(g[2, 4:6, 5:8], batch[4, 0])       # fifth: row 2, col 2
+    np.testing.assert_array_equal(g[:, 0], -1.0)                     # the padding
+    np.testing.assert_array_equal(g[:, 4:6, 9:12], -1.0)             # the empty sixth place
+    unit = make_grid(Tensor(batch), normalize=True).numpy()
+    assert unit.min() == 0.0 and unit.max() == 1.0
+    each = make_grid([Tensor(batch[0]), Tensor(batch[1] * 10)], normalize=True,
+                     scale_each=True, padding=0).numpy()
+    np.testing.assert_allclose(each[0, :, :3], each[0, :, 3:])       # scaled alike
+
+
+def test_save_image_writes_the_grid_as_an_8_bit_picture(tmp_path):
+    from tinygrad_jp.vision.utils import save_image
+    batch = np.linspace(0, 1, 4 * 3 * 4 * 4, dtype=np.float32).reshape(4, 3, 4, 4)
+    path = tmp_path / "grid.png"
+    save_image(Tensor(batch), path, nrow=2, padding=0)
+    pixels = np.asarray(Image.open(path))
+    assert pixels.shape == (8, 8, 3) and pixels.dtype == np.uint8
+    np.testing.assert_array_equal(pixels[:4, :4], np.rint(batch[0].transpose(1, 2, 0) * 255))
+    assert not list(tmp_path.glob("*.tmp*"))

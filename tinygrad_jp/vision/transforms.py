@@ -22,8 +22,9 @@ from .. import random as _random
 from ..data import transforms as _batch
 from ._image import from_chw, is_pil, to_chw
 
-__all__ = ["Compose", "ToTensor", "Normalize", "RandomCrop", "RandomHorizontalFlip",
-           "RandomRotation", "RandomAffine", "Lambda", "InterpolationMode"]
+__all__ = ["Compose", "ToTensor", "Normalize", "Resize", "CenterCrop", "RandomCrop",
+           "RandomHorizontalFlip", "RandomRotation", "RandomAffine", "Lambda",
+           "InterpolationMode"]
 
 # Compose only calls its transforms in order: the batch version serves as it is.
 Compose = _batch.Compose
@@ -136,6 +137,82 @@ def _padding(padding, fn):
     return padding
 
 
+def _size(size, fn):
+    if isinstance(size, numbers.Integral):
+        size = (int(size),)
+    size = tuple(int(v) for v in size)
+    if len(size) not in (1, 2) or any(v <= 0 for v in size):
+        raise ValueError(f"{fn}: size must be a positive int or a pair (h, w) of them, got "
+                         f"{size}")
+    return size
+
+
+class Resize:
+    """Resize to ``size``: an int matches the *shorter* edge to it and keeps the aspect
+    ratio (the longer edge becomes ``int(size · long / short)``, at most ``max_size``);
+    a pair (h, w) gives the exact size. ``BILINEAR`` (the default, with
+    ``antialias=True`` as in torchvision) or ``NEAREST``."""
+
+    def __init__(self, size, interpolation=InterpolationMode.BILINEAR, max_size=None,
+                 antialias=True):
+        fn = "Resize"
+        self.size = _size(size, fn)
+        if max_size is not None and (len(self.size) != 1 or max_size <= self.size[0]):
+            raise ValueError(f"{fn}: max_size={max_size} needs an int size smaller than it, "
+                             f"got size={size}")
+        self.interpolation = _interpolation(interpolation, fn)
+        self.max_size, self.antialias = max_size, bool(antialias)
+
+    def output_size(self, h, w):
+        """(height, width) of the resized image for an input of h × w."""
+        if len(self.size) == 2:
+            return self.size
+        short, long = (h, w) if h <= w else (w, h)
+        new_short, new_long = self.size[0], int(self.size[0] * long / short)
+        if self.max_size is not None and new_long > self.max_size:
+            new_short, new_long = int(self.max_size * new_short / new_long), self.max_size
+        return (new_short, new_long) if h <= w else (new_long, new_short)
+
+    def __call__(self, img):
+        from ..nn import functional as F
+        from ..tensor import Tensor
+        chw, form = to_chw(img, "Resize")
+        size = self.output_size(*chw.shape[1:])
+        if size == tuple(chw.shape[1:]):
+            return from_chw(chw, form)
+        bilinear = self.interpolation == "bilinear"
+        out = F.interpolate(Tensor(chw[None]), size=size,
+                            mode="bilinear" if bilinear else "nearest",
+                            align_corners=False if bilinear else None,
+                            antialias=self.antialias and bilinear)
+        return from_chw(out.numpy()[0], form)
+
+    def __repr__(self):
+        return f"Resize(size={self.size}, interpolation={self.interpolation})"
+
+
+class CenterCrop:
+    """Crop ``size`` (an int for a square, or (h, w)) out of the middle; an image smaller
+    than ``size`` is first padded with zeros all round, as in torchvision."""
+
+    def __init__(self, size):
+        size = _size(size, "CenterCrop")
+        self.size = size * 2 if len(size) == 1 else size
+
+    def __call__(self, img):
+        chw, form = to_chw(img, "CenterCrop")
+        (ch, cw), (h, w) = self.size, chw.shape[1:]
+        if ch > h or cw > w:
+            dh, dw = max(ch - h, 0), max(cw - w, 0)
+            chw = np.pad(chw, ((0, 0), (dh // 2, (dh + 1) // 2), (dw // 2, (dw + 1) // 2)))
+            h, w = chw.shape[1:]
+        top, left = int(round((h - ch) / 2.0)), int(round((w - cw) / 2.0))
+        return from_chw(chw[:, top:top + ch, left:left + cw], form)
+
+    def __repr__(self):
+        return f"CenterCrop(size={self.size})"
+
+
 class RandomCrop:
     """Crop ``size`` (an int for a square, or (h, w)) at a random place.
 
@@ -226,19 +303,42 @@ class RandomRotation(RandomAffine):
     """Turn the image by an angle drawn from (-degrees, +degrees) or (min, max).
 
     ``interpolation`` (``NEAREST`` by default), ``fill`` as in :class:`RandomAffine`;
-    ``expand=True`` (growing the canvas to hold the whole turned image) is not
-    supported.
+    ``expand=True`` grows the canvas to hold the whole turned image (its size depends
+    on the angle drawn, as in torchvision); otherwise the output keeps the input's size.
     """
 
     def __init__(self, degrees, interpolation=InterpolationMode.NEAREST, expand=False,
                  center=None, fill=0):
-        if expand:
-            raise ValueError("RandomRotation: expand=True is not supported; the output keeps "
-                             "the input's size")
         super().__init__(degrees, interpolation=interpolation, fill=fill, center=center)
+        self.expand = bool(expand)
+
+    def __call__(self, img):
+        if not self.expand:
+            return super().__call__(img)
+        chw, form = to_chw(img, "RandomRotation")
+        _, h, w = chw.shape
+        turn = self._affine.sample_matrices(1, h, w, _random.get_rng())[0, :2, :2]
+        # the bounding box of the turned image (less a rounding tolerance, as torchvision)
+        cos, sin = abs(turn[0, 0]), abs(turn[0, 1])
+        out_w = int(np.ceil(w * cos + h * sin - 1e-4))
+        out_h = int(np.ceil(h * cos + w * sin - 1e-4))
+        # on a canvas of the output's size, turn about the image's centre and move that
+        # centre to the canvas's
+        canvas = np.full((chw.shape[0], max(h, out_h), max(w, out_w)), self.fill, chw.dtype)
+        canvas[:, :h, :w] = chw
+        image_centre = np.array([(w - 1) / 2.0, (h - 1) / 2.0])
+        out_centre = np.array([(out_w - 1) / 2.0, (out_h - 1) / 2.0])
+        forward = np.eye(3)
+        forward[:2, :2] = turn
+        forward[:2, 2] = out_centre - turn @ image_centre
+        inverse = np.linalg.inv(forward)[:2, :]
+        out = _batch.warp_affine(canvas[None], inverse, fill=self.fill,
+                                 mode=self.interpolation)[0]
+        return from_chw(out[:, :out_h, :out_w], form)
 
     def __repr__(self):
-        return f"RandomRotation(degrees={self.degrees}, interpolation={self.interpolation})"
+        return (f"RandomRotation(degrees={self.degrees}, interpolation={self.interpolation}, "
+                f"expand={self.expand})")
 
 
 class Lambda:

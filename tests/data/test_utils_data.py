@@ -159,3 +159,66 @@ def test_workers_know_who_they_are_and_pass_errors_on():
     with pytest.raises(KeyError, match="(?s)Caught KeyError in DataLoader worker process 1.*"
                                        "sample 7 is broken"):
         list(DataLoader(Failing(), batch_size=4, num_workers=2))
+
+
+# ---- samplers ------------------------------------------------------------------------------
+
+def _labels(loader):
+    return [b[1].numpy().tolist() for b in loader]
+
+
+def test_samplers_give_the_order_and_the_loader_follows_them():
+    from tinygrad_jp.utils.data import (BatchSampler, RandomSampler, SequentialSampler,
+                                        SubsetRandomSampler)
+    ds = TensorDataset(tg.zeros(10, 2), tg.arange(10))
+    assert list(SequentialSampler(ds)) == list(range(10))
+    perm = list(RandomSampler(ds, generator=3))
+    assert sorted(perm) == list(range(10)) and perm != list(range(10))
+    assert perm == list(RandomSampler(ds, generator=3))                # the seed decides
+    assert len(list(RandomSampler(ds, num_samples=25, generator=0))) == 25
+    drawn = list(RandomSampler(ds, replacement=True, num_samples=200, generator=0))
+    assert set(drawn) == set(range(10))
+    subset = list(SubsetRandomSampler([7, 8, 9], generator=1))
+    assert sorted(subset) == [7, 8, 9]
+    assert list(BatchSampler(range(7), 3, drop_last=False)) == [[0, 1, 2], [3, 4, 5], [6]]
+    assert len(BatchSampler(range(7), 3, drop_last=True)) == 2
+    # the loader takes either
+    loader = DataLoader(ds, batch_size=4, sampler=SubsetRandomSampler([1, 3, 5], 0))
+    assert len(loader) == 1 and sorted(_labels(loader)[0]) == [1, 3, 5]
+    batches = DataLoader(ds, batch_sampler=[[9, 0], [4]])
+    assert _labels(batches) == [[9, 0], [4]] and len(batches) == 2
+
+
+def test_weighted_sampler_draws_in_proportion_to_the_weights():
+    from tinygrad_jp.utils.data import WeightedRandomSampler
+    picks = np.array(list(WeightedRandomSampler([1.0, 0.0, 3.0], 4000, generator=0)))
+    assert not (picks == 1).any()
+    assert abs((picks == 2).mean() - 0.75) < 0.03
+    assert sorted(WeightedRandomSampler([1, 1, 1], 3, replacement=False, generator=0)) \
+        == [0, 1, 2]
+    with pytest.raises(ValueError, match="not all zero"):
+        WeightedRandomSampler([0.0, 0.0], 2)
+    with pytest.raises(ValueError, match="without replacement"):
+        WeightedRandomSampler([1.0, 0.0], 2, replacement=False)
+
+
+def test_sampler_options_that_exclude_each_other_are_refused():
+    ds = TensorDataset(tg.zeros(4, 1), tg.arange(4))
+    with pytest.raises(ValueError, match="mutually exclusive with shuffle"):
+        DataLoader(ds, shuffle=True, sampler=[0, 1])
+    with pytest.raises(ValueError, match="batch_sampler option is mutually exclusive"):
+        DataLoader(ds, batch_size=2, batch_sampler=[[0, 1]])
+    with pytest.raises(TypeError, match="sampler must be iterable"):
+        DataLoader(ds, sampler=3)
+
+
+def test_a_random_sampler_with_workers_gives_the_batches_of_the_main_process():
+    from tinygrad_jp.utils.data import RandomSampler
+    ds = Noisy(9)
+    tg.manual_seed(5)
+    main = [b[0].numpy() for b in DataLoader(ds, batch_size=4, sampler=RandomSampler(ds))]
+    tg.manual_seed(5)
+    workers = [b[0].numpy() for b in DataLoader(ds, batch_size=4, sampler=RandomSampler(ds),
+                                                num_workers=2)]
+    for a, b in zip(main, workers, strict=True):
+        np.testing.assert_array_equal(a, b)

@@ -19,6 +19,8 @@ from .datasets import (
 )
 from .idx import IDXFormatError, read_idx, write_idx
 from .loader import DataLoader
+from .sampler import (BatchSampler, RandomSampler, Sampler, SequentialSampler,
+                      SubsetRandomSampler, WeightedRandomSampler)
 from .workers import WorkerInfo, get_worker_info
 from .transforms import mixup
 
@@ -26,4 +28,6 @@ __all__ = ["Dataset", "TensorDataset", "Subset", "random_split", "DataLoader",
            "default_collate", "get_worker_info", "WorkerInfo", "MNIST", "FashionMNIST", "CIFAR10",
            "load_mnist", "load_fashion_mnist", "load_sample", "one_hot", "mixup",
            "transforms", "read_idx", "write_idx", "cache_dir", "SAMPLE_DIR", "ENV_VAR",
-           "DatasetError", "DatasetNotFoundError", "ChecksumError", "IDXFormatError"]
+           "DatasetError", "DatasetNotFoundError", "ChecksumError", "IDXFormatError",
+           "Sampler", "SequentialSampler", "RandomSampler", "SubsetRandomSampler",
+           "WeightedRandomSampler", "BatchSampler"]

@@ -62,6 +62,10 @@ class DataLoader:
     Parameters follow ``torch.utils.data.DataLoader``:
 
     - ``batch_size`` (int > 0), ``shuffle``, ``drop_last`` (drop the last short batch).
+    - ``sampler``: the order of the samples instead of ``shuffle`` (any iterable of
+      indices, e.g. a :class:`~tinygrad_jp.data.WeightedRandomSampler`);
+      ``batch_sampler``: the batches themselves (an iterable of index lists), instead
+      of ``batch_size``, ``shuffle``, ``sampler`` and ``drop_last``.
     - ``collate_fn``: turns a list of samples into a batch; the default stacks arrays and
       Tensors and turns numbers into int64 / float64 Tensors, field by field
       (:func:`~tinygrad_jp.data.default_collate`).
@@ -92,7 +96,8 @@ class DataLoader:
     per batch; other datasets are gathered sample by sample and collated.
     """
 
-    def __init__(self, dataset, batch_size=1, shuffle=False, *, num_workers=0, collate_fn=None,
+    def __init__(self, dataset, batch_size=1, shuffle=False, sampler=None, batch_sampler=None,
+                 *, num_workers=0, collate_fn=None,
                  pin_memory=False, drop_last=False, timeout=0, worker_init_fn=None,
                  multiprocessing_context=None, generator=None, prefetch_factor=None,
                  persistent_workers=False, pin_memory_device="", transform=None):
@@ -111,6 +116,17 @@ class DataLoader:
             if fn is not None and not callable(fn):
                 raise TypeError(f"DataLoader: {name} must be callable, got "
                                 f"{type(fn).__name__}")
+        if sampler is not None and shuffle:
+            raise ValueError("DataLoader: sampler option is mutually exclusive with shuffle "
+                             "(a RandomSampler shuffles)")
+        if batch_sampler is not None and (batch_size != 1 or shuffle or sampler is not None
+                                          or drop_last):
+            raise ValueError("DataLoader: batch_sampler option is mutually exclusive with "
+                             "batch_size, shuffle, sampler, and drop_last")
+        for name, order in (("sampler", sampler), ("batch_sampler", batch_sampler)):
+            if order is not None and not hasattr(order, "__iter__"):
+                raise TypeError(f"DataLoader: {name} must be iterable, got "
+                                f"{type(order).__name__}")
         if transform is not None and collate_fn is not None:
             raise ValueError("DataLoader: pass either transform= (applied to the input batch "
                              "after the default collation) or collate_fn=, not both; apply "
@@ -130,6 +146,7 @@ class DataLoader:
         self.dataset = dataset
         self.batch_size = batch_size
         self.shuffle = bool(shuffle)
+        self.sampler, self.batch_sampler = sampler, batch_sampler
         self.drop_last = bool(drop_last)
         self.num_workers = num_workers
         self.collate_fn = collate_fn
@@ -148,17 +165,26 @@ class DataLoader:
         self._pool = None           # the worker processes kept by persistent_workers
 
     def __len__(self):
-        n = len(self.dataset)
+        if self.batch_sampler is not None:
+            return len(self.batch_sampler)
+        n = len(self.sampler if self.sampler is not None else self.dataset)
         return n // self.batch_size if self.drop_last else math.ceil(n / self.batch_size)
 
     def _epoch(self):
         """This epoch's sample order, cut into batches, and its seed."""
-        n = len(self.dataset)
         # The global generator is looked up per epoch (not stored) so that a
         # tg.manual_seed() between epochs takes effect.
         rng = self.generator if self.generator is not None else _random.get_rng()
-        order = rng.permutation(n) if self.shuffle else np.arange(n)
+        if self.batch_sampler is not None:
+            batches = [np.asarray(list(b), dtype=np.intp) for b in self.batch_sampler]
+            return batches, int(rng.integers(2 ** 63))
+        if self.sampler is not None:
+            order = np.asarray([int(i) for i in self.sampler], dtype=np.intp)
+        else:
+            n = len(self.dataset)
+            order = rng.permutation(n) if self.shuffle else np.arange(n)
         seed = int(rng.integers(2 ** 63))
+        n = len(order)
         stop = n - n % self.batch_size if self.drop_last else n
         return [order[s:s + self.batch_size] for s in range(0, stop, self.batch_size)], seed
 

@@ -7,15 +7,22 @@ very objects of :mod:`tinygrad_jp.data`, which also holds the data sets and the
 batch-level augmentation.
 """
 from ..data import (
+    BatchSampler,
     DataLoader,
     Dataset,
     Subset,
     TensorDataset,
     WorkerInfo,
+    RandomSampler,
+    Sampler,
+    SequentialSampler,
+    SubsetRandomSampler,
+    WeightedRandomSampler,
     default_collate,
     get_worker_info,
     random_split,
 )
 
 __all__ = ["DataLoader", "Dataset", "TensorDataset", "Subset", "random_split",
-           "default_collate", "get_worker_info", "WorkerInfo"]
+           "default_collate", "get_worker_info", "WorkerInfo", "Sampler", "SequentialSampler",
+           "RandomSampler", "SubsetRandomSampler", "WeightedRandomSampler", "BatchSampler"]

@@ -43,6 +43,13 @@ from .layers_activation import (
 )
 from .layers_attention import MultiheadAttention
 from .layers_container import ModuleDict, ModuleList, Sequential
+from .layers_transformer import (
+    Transformer,
+    TransformerDecoder,
+    TransformerDecoderLayer,
+    TransformerEncoder,
+    TransformerEncoderLayer,
+)
 from .layers_distance import CosineSimilarity
 from .layers_loss import (
     BCELoss,
@@ -87,6 +94,11 @@ __all__ = [
     "ELU", "CELU", "SELU", "ReLU6", "Hardtanh", "Hardsigmoid", "Hardswish", "Softplus",
     "Softsign", "SiLU", "Mish", "LogSigmoid", "GLU", "Embedding", "CosineSimilarity",
     "MultiheadAttention",
+    "Transformer",
+    "TransformerEncoder",
+    "TransformerEncoderLayer",
+    "TransformerDecoder",
+    "TransformerDecoderLayer",
 ]
 
 

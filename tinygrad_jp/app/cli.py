@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._io import atomic_write_text
+from .._io import atomic_write_text
 
 __all__ = ["main", "build_parser", "MODELS", "DATASETS", "OPTIMIZERS", "build_model",
            "build_optimizer", "load_dataset", "CLIError"]
@@ -113,7 +113,7 @@ def _t(lang, key, en):
 def build_parser(lang="en"):
     """The argument parser (``lang='ja'`` for Japanese help text)."""
     t = lambda key, en: _t(lang, key, en)  # noqa: E731
-    from . import experiments
+    from .. import experiments
     exps = experiments.registry()
     p = argparse.ArgumentParser(
         prog="tinygrad-jp",
@@ -265,7 +265,7 @@ def _cli_hint(error):
 def load_dataset(name, smoke=False, download=False):
     """``(train, test)`` datasets for a ``--dataset`` name (errors say how to get the files);
     ``download`` fetches missing files (``--download``)."""
-    from . import data
+    from .. import data
     if name == "sample" and download:
         _fail("--download: --dataset sample ships inside the package; there is nothing to "
               "download")
@@ -316,7 +316,7 @@ DROPOUT_MODELS = ("mlp", "deep_cnn", "alexnet")
 def build_model(name, shape, num_classes=10, resize=None, dropout=None):
     """The model ``name`` for images of ``shape`` (C, H, W), after ``--resize``;
     ``dropout`` sets the ratio of the model's dropout layers (for ``mlp`` it adds them)."""
-    from . import models
+    from .. import models
     c, h, w = shape
     if resize:
         h = w = resize
@@ -361,7 +361,7 @@ def build_model(name, shape, num_classes=10, resize=None, dropout=None):
 
 def build_optimizer(name, params, lr=None, weight_decay=0.0):
     """The optimizer for an ``--optimizer`` name."""
-    from . import optim
+    from .. import optim
     lr = DEFAULT_LR[name] if lr is None else lr
     if not lr > 0:
         _fail(f"--lr must be positive, got {lr}")
@@ -391,7 +391,7 @@ def resolve_device(name):
     if name == "auto":
         return "cuda" if tg.cuda.is_available() else "cpu"
     if name == "cuda" and not tg.cuda.is_available():
-        from .devices import cuda_module
+        from ..devices import cuda_module
         try:
             cuda_module()
         except RuntimeError as e:
@@ -401,7 +401,7 @@ def resolve_device(name):
 
 def build_scheduler(name, optimizer, epochs):
     """The learning-rate scheduler for an ``--lr-schedule`` name (None for constant)."""
-    from . import optim
+    from .. import optim
     if name == "constant":
         return None
     if name == "cosine":
@@ -424,7 +424,7 @@ class _Resize:
 
 def _standardizer(train_ds):
     """Normalize to mean 0, std 1 per channel with the training images' statistics."""
-    from .data.transforms import Normalize
+    from ..data.transforms import Normalize
     images = train_ds.data                       # uint8 N×C×H×W
     total = np.zeros(images.shape[1])
     total_sq = np.zeros(images.shape[1])
@@ -440,7 +440,7 @@ def _standardizer(train_ds):
 
 def _compose(*steps):
     """The given transforms (None skipped) in order, or None."""
-    from .data.transforms import Compose
+    from ..data.transforms import Compose
     steps = [t for t in steps if t is not None]
     if not steps:
         return None
@@ -448,7 +448,7 @@ def _compose(*steps):
 
 
 def _augmentation(channels):
-    from .data import transforms as T
+    from ..data import transforms as T
     steps = [T.RandomAffine(degrees=10, translate=(0.1, 0.1), scale=(0.9, 1.1), shear=10),
              T.GaussianNoise(0.1, clip=True)]
     if channels == 3:
@@ -459,8 +459,8 @@ def _augmentation(channels):
 def _save_graph(model, input_size, path, max_depth=None):
     """Draw and save the graph; without ``dot``, write the DOT source beside and say so.
     Returns (written path, message)."""
-    from . import viz
-    from .autograd import no_grad  # noqa: F401  (graph needs grad mode on)
+    from .. import viz
+    from ..autograd import no_grad  # noqa: F401  (graph needs grad mode on)
     was = model.training
     model.eval()
     try:
@@ -544,7 +544,7 @@ def _check_resume(args, out):
 def cmd_train(args):
     """``tinygrad-jp train``: build, train with :func:`tinygrad_jp.train.fit` (progress bar,
     checkpoints that survive Ctrl-C, exact resume) and write the results."""
-    from .experiments.run_folder import OutputExistsError, RunFolder, RunLockedError
+    from ..experiments.run_folder import OutputExistsError, RunFolder, RunLockedError
 
     if args.epochs < 1:
         _fail(f"--epochs must be >= 1, got {args.epochs}")
@@ -573,8 +573,8 @@ def cmd_train(args):
 def _train(args, out):
     """The body of ``tinygrad-jp train``, writing into the folder ``out``."""
     import tinygrad_jp as tg
-    from . import nn, train, viz
-    from .data import DataLoader
+    from .. import nn, train, viz
+    from ..data import DataLoader
 
     device = resolve_device(args.device)
     train_ds, test_ds = load_dataset(args.dataset, smoke=args.smoke, download=args.download)
@@ -693,7 +693,7 @@ def cmd_graph(args):
 def _fetch_full_fashion_mnist():
     """``experiment --full --download``: find or fetch Fashion-MNIST before the run (the
     experiment then finds the verified files where the download put them)."""
-    from . import data
+    from .. import data
     try:
         data.FashionMNIST(train=True, download=True)
         data.FashionMNIST(train=False, download=True)
@@ -703,8 +703,8 @@ def _fetch_full_fashion_mnist():
 
 def cmd_experiment(args, parser_ex=None):
     """``tinygrad-jp experiment``."""
-    from . import experiments
-    from .experiments.run_folder import OutputExistsError, RunLockedError
+    from .. import experiments
+    from ..experiments.run_folder import OutputExistsError, RunLockedError
     reg = experiments.registry()
     if args.list or args.name is None:
         if args.name is None and not args.list:
@@ -743,7 +743,7 @@ def cmd_experiment(args, parser_ex=None):
     except (OutputExistsError, RunLockedError) as e:
         _fail(str(e))
     except Exception as e:  # a missing data set is a user problem, not a traceback
-        from .data import DatasetError
+        from ..data import DatasetError
         if isinstance(e, DatasetError):
             _fail(f"the data set is not available:\n{_cli_hint(e)}\n(without --full the "
                   "experiment uses the embedded sample and works offline)")
@@ -778,7 +778,7 @@ def main(argv=None):
         if args.command == "experiment":
             return cmd_experiment(args)
         if args.command == "demo":
-            from .__main__ import demo
+            from .demo import demo
             demo()
             return 0
     except CLIError as e:

@@ -1,12 +1,9 @@
-"""``python -m tinygrad_jp``: the ``tinygrad-jp`` command line (see :mod:`tinygrad_jp.cli`).
-
-With no arguments it prints the help; ``python -m tinygrad_jp demo`` runs :func:`demo`,
-a ten-second autograd demo on NumPy alone."""
-import sys
+"""``tinygrad-jp demo`` (``python -m tinygrad_jp demo``): a ten-second autograd demo on
+NumPy alone, a network trained with nothing but tensors, ``backward`` and ``no_grad``."""
 
 
 def demo(steps=300, seed=0):
-    """Train a 2-16-3 network on three spirals with plain tensors and print the loss."""
+    """Train a 2-32-3 network on three spirals with plain tensors and print the loss."""
     import numpy as np
 
     import tinygrad_jp as tg
@@ -39,13 +36,3 @@ def demo(steps=300, seed=0):
             accuracy = (logits.argmax(dim=1).numpy() == labels).mean()
             print(f"step {step:4d}  loss {loss.item():.4f}  accuracy {accuracy:.2f}")
     return loss.item()
-
-
-def main(argv=None):
-    """Run the command line (``tinygrad_jp.cli.main``); returns the exit status."""
-    from tinygrad_jp.cli import main as cli_main
-    return cli_main(argv)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

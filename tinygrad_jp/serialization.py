@@ -61,6 +61,11 @@ def _array_of(name, value):
     return array if array.flags.c_contiguous else array.copy(order="C")
 
 
+def _is_module(obj):
+    """An ``nn.Module`` (or anything shaped like one), not a mapping or an optimizer."""
+    return callable(getattr(obj, "state_dict", None)) and hasattr(obj, "named_modules")
+
+
 def save(obj, path, metadata=None):
     """Save a state dict to ``path`` as safetensors (atomically).
 
@@ -71,8 +76,9 @@ def save(obj, path, metadata=None):
     same code. ``metadata``: an optional dict of strings stored in the header (e.g.
     ``{"epoch": "3"}``); read it back with :func:`load_metadata`.
     """
-    from .nn.module import Module
-    module = obj if isinstance(obj, Module) else None
+    # A module is known by what it does (a state_dict and named_modules), not by its
+    # class: weights on disk are a floor below nn, so this file never imports nn.
+    module = obj if _is_module(obj) else None
     if module is not None:
         obj = module.state_dict()
     if not hasattr(obj, "items"):

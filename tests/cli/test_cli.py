@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tinygrad_jp import cli
+from tinygrad_jp.app import cli
 from tinygrad_jp.experiments import base
 from tinygrad_jp.models import MultiLayerNet
 from tinygrad_jp.serialization import load
@@ -85,7 +85,7 @@ def test_japanese_help(capsys, monkeypatch):
 
 
 def test_demo_runs(capsys, monkeypatch):
-    import tinygrad_jp.__main__ as entry
+    import tinygrad_jp.app.demo as entry
     monkeypatch.setattr(entry, "demo", lambda: print("demo ran"))
     assert cli.main(["demo"]) == 0
     assert "demo ran" in capsys.readouterr().out

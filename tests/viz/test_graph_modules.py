@@ -300,14 +300,15 @@ def test_render_grouped_svg_parses_and_has_module_labels(tmp_path):
 
 
 def test_command_line_draws_a_factory(tmp_path, capsys):
+    from tinygrad_jp.app import graph_cli       # python -m tinygrad_jp.viz
     out = tmp_path / "mlp.dot"
-    assert vg.main(["test_graph_modules:make_mlp", "--input-size", "2", "4", "-o",
-                    str(out), "--max-depth", "1"]) == 0
+    assert graph_cli.main(["test_graph_modules:make_mlp", "--input-size", "2", "4", "-o",
+                           str(out), "--max-depth", "1"]) == 0
     nodes, edges = parse(out.read_text())
     assert find(nodes, "0") and find(nodes, "2") and len(edges) == 4
     assert "wrote" in capsys.readouterr().out
     with pytest.raises(ValueError, match="unknown model"):
-        vg._load_model("NoSuchNet")
+        graph_cli._load_model("NoSuchNet")
 
 
 def test_module_calls_make_no_reference_cycles():

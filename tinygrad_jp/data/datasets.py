@@ -94,7 +94,7 @@ _FASHION = _store.register(Spec(
     },
 ))
 
-# The embedded sample (tinygrad_jp/data/sample, made by tinygrad_jp/data/make_sample.py).
+# The embedded sample (tinygrad_jp/data/sample, made by tinygrad_jp/app/make_sample.py).
 _SAMPLE = _store.register(Spec(
     name="FashionMNIST sample",
     folder="sample",
@@ -213,7 +213,7 @@ def _locate_sample(keys):
             raise DatasetNotFoundError(
                 f"FashionMNIST(sample=True): the embedded sample file {p} is missing; the "
                 "package data was not installed (reinstall tinygrad_jp, or run python -m "
-                "tinygrad_jp.data.make_sample to rebuild it from the Debian package)")
+                "tinygrad_jp.app.make_sample to rebuild it from the Debian package)")
         err = _store.verify(_SAMPLE, _SAMPLE.resources[k], p)
         if err is not None:
             raise ChecksumError(err + " Reinstall tinygrad_jp to restore the sample.")

@@ -8,11 +8,63 @@ of them, so their gradients, to any order, come from the chain rule.
 """
 import math
 
+from .. import functional as _core
 from ..ops import activation as _act
-from .functional import _float_tensor
+from ..ops import nn_misc as _misc
+from ._checks import _float_tensor, _tensor
 
-__all__ = ["elu", "celu", "selu", "hardtanh", "relu6", "hardsigmoid", "hardswish",
+__all__ = ["relu", "leaky_relu", "sigmoid", "tanh", "gelu", "softmax", "log_softmax",
+           "elu", "celu", "selu", "hardtanh", "relu6", "hardsigmoid", "hardswish",
            "softplus", "softsign", "silu", "mish", "logsigmoid", "glu"]
+
+def relu(input, inplace=False):
+    """max(x, 0); the gradient at 0 is 0. One pass, no mask kept: the same values as the
+    core ``Tensor.relu``, tuned for the large activations of CNNs."""
+    x = _tensor(input, "relu")
+    if x.dtype.kind != "f":
+        return _core.relu(x)
+    return _misc.Relu.apply(x)
+
+
+def leaky_relu(input, negative_slope=0.01, inplace=False):
+    """x for x > 0, ``negative_slope``·x otherwise."""
+    x = _float_tensor(input, "leaky_relu")
+    return _misc.LeakyRelu.apply(x, slope=float(negative_slope))
+
+
+def sigmoid(input):
+    """1 / (1 + e^(−x)), stable for large |x| (delegates to the core op)."""
+    return _core.sigmoid(input)
+
+
+def tanh(input):
+    """tanh(x) (delegates to the core op)."""
+    return _core.tanh(input)
+
+
+def gelu(input, approximate="none"):
+    """x·Φ(x) with Φ the standard normal CDF, or its tanh approximation."""
+    x = _float_tensor(input, "gelu")
+    if approximate not in ("none", "tanh"):
+        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+    return _misc.Gelu.apply(x, approximate=approximate)
+
+
+def softmax(input, dim=None, dtype=None):
+    """exp(x) / Σ exp(x) along ``dim`` (stable; delegates to the core op)."""
+    x = _tensor(input, "softmax")
+    if dtype is not None:
+        x = x.to(dtype)
+    return x.softmax(-1 if dim is None else dim)
+
+
+def log_softmax(input, dim=None, dtype=None):
+    """x − logsumexp(x) along ``dim`` (stable; delegates to the core op)."""
+    x = _tensor(input, "log_softmax")
+    if dtype is not None:
+        x = x.to(dtype)
+    return x.log_softmax(-1 if dim is None else dim)
+
 
 # SELU's constants (Klambauer et al., 2017): they make activations self-normalising
 SELU_ALPHA = 1.6732632423543772848170429916717

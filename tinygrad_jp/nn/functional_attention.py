@@ -10,7 +10,8 @@ import numbers
 import numpy as np
 
 from ..tensor import Tensor, where
-from .functional import _float_tensor, dropout
+from ._checks import _float_tensor
+from .functional_dropout import dropout
 
 __all__ = ["scaled_dot_product_attention"]
 

@@ -1,7 +1,7 @@
 """Lengths and angles of vectors: ``normalize`` and ``cosine_similarity``."""
 import numpy as np
 
-from .functional import _float_tensor
+from ._checks import _float_tensor
 
 __all__ = ["normalize", "cosine_similarity"]
 

@@ -4,7 +4,7 @@ import numpy as np
 
 from ..autograd import no_grad
 from ..tensor import Tensor, where
-from .functional import _float_tensor, _tensor
+from ._checks import _float_tensor, _tensor
 
 __all__ = ["one_hot", "embedding"]
 

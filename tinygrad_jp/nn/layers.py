@@ -15,7 +15,9 @@ from .. import dtypes as _dtypes
 from ..random import get_rng
 from ..tensor import Tensor
 from . import functional as F
+from . import functional_pool as _fpool
 from . import init
+from ._checks import _pool_args
 from .module import Module, Parameter
 
 __all__ = ["Identity", "Linear", "Conv2d", "ConvTranspose2d", "MaxPool2d", "AvgPool2d",
@@ -328,7 +330,19 @@ class _PoolNd(Module):
                                f"(N, C, H, W) input, got shape {tuple(input.shape)}")
 
 
-class MaxPool2d(_PoolNd):
+class _WindowPool(_PoolNd):
+    """A pooling layer over kh×kw windows. Its window (kernel_size, stride, padding,
+    dilation) is checked by the same helper as ``F.max_pool2d``'s (``_checks._pool_args``),
+    once: when the layer is made, and again only if an attribute is reassigned."""
+
+    def _window(self):
+        given = (self.kernel_size, self.stride, self.padding, getattr(self, "dilation", 1))
+        if given != self._checked[0]:
+            self._checked = (given, _pool_args(type(self).__name__, *given))
+        return self._checked[1]
+
+
+class MaxPool2d(_WindowPool):
     """Max pooling over ``kernel_size`` windows; ``stride`` defaults to ``kernel_size``."""
 
     def __init__(self, kernel_size, stride=None, padding=0, dilation=1,
@@ -340,31 +354,21 @@ class MaxPool2d(_PoolNd):
         self.dilation = dilation
         self.return_indices = return_indices
         self.ceil_mode = ceil_mode
-        for label, value in (("kernel_size", kernel_size), ("stride", self.stride)):
-            if min(_pair(value, f"MaxPool2d: {label}")) <= 0:
-                raise ValueError(f"MaxPool2d: {label} must be positive, got {value!r}")
-        k, p = _pair(kernel_size, "MaxPool2d: kernel_size"), _pair(padding, "padding")
-        if p[0] > k[0] // 2 or p[1] > k[1] // 2:
-            raise ValueError(f"MaxPool2d: pad should be at most half of effective kernel "
-                             f"size, but got padding={padding} and kernel_size={kernel_size}")
+        self._checked = (None, None)
+        self._window()
 
     def forward(self, input):
         self._check_input(input)
-        extra = {}
-        if _pair(self.dilation) != (1, 1):
-            extra["dilation"] = self.dilation
-        if self.ceil_mode:
-            extra["ceil_mode"] = True
-        if self.return_indices:
-            extra["return_indices"] = True
-        return F.max_pool2d(input, self.kernel_size, self.stride, self.padding, **extra)
+        x, unbatched = _fpool._pool_input(input, "max_pool2d")
+        return _fpool._max_pool2d(x, unbatched, self._window(), self.ceil_mode,
+                                  self.return_indices)
 
     def extra_repr(self):
         return ("kernel_size={kernel_size}, stride={stride}, padding={padding}, "
                 "dilation={dilation}, ceil_mode={ceil_mode}".format(**self.__dict__))
 
 
-class AvgPool2d(_PoolNd):
+class AvgPool2d(_WindowPool):
     """Average pooling over ``kernel_size`` windows; ``stride`` defaults to ``kernel_size``;
     with padding, zeros count in the average unless ``count_include_pad=False``."""
 
@@ -377,24 +381,14 @@ class AvgPool2d(_PoolNd):
         self.ceil_mode = ceil_mode
         self.count_include_pad = count_include_pad
         self.divisor_override = divisor_override
-        for label, value in (("kernel_size", kernel_size), ("stride", self.stride)):
-            if min(_pair(value, f"AvgPool2d: {label}")) <= 0:
-                raise ValueError(f"AvgPool2d: {label} must be positive, got {value!r}")
-        k, p = _pair(kernel_size, "AvgPool2d: kernel_size"), _pair(padding, "padding")
-        if p[0] > k[0] // 2 or p[1] > k[1] // 2:
-            raise ValueError(f"AvgPool2d: pad should be at most half of kernel size, but "
-                             f"got padding={padding} and kernel_size={kernel_size}")
+        self._checked = (None, None)
+        self._window()
 
     def forward(self, input):
         self._check_input(input)
-        extra = {}
-        if self.ceil_mode:
-            extra["ceil_mode"] = True
-        if not self.count_include_pad:
-            extra["count_include_pad"] = False
-        if self.divisor_override is not None:
-            extra["divisor_override"] = self.divisor_override
-        return F.avg_pool2d(input, self.kernel_size, self.stride, self.padding, **extra)
+        x, unbatched = _fpool._pool_input(input, "avg_pool2d")
+        return _fpool._avg_pool2d(x, unbatched, self._window(), self.ceil_mode,
+                                  self.count_include_pad, self.divisor_override)
 
     def extra_repr(self):
         return (f"kernel_size={self.kernel_size}, stride={self.stride}, "

@@ -42,38 +42,27 @@ class Adadelta(Optimizer):
         self._check(group, "weight_decay", low=0)
 
     def _step_group(self, group):
-        lr = float(group["lr"])
-        rho = float(group["rho"])
-        eps = float(group["eps"])
-        weight_decay = float(group["weight_decay"])
+        lr, rho, eps, weight_decay = self._hyper(group, "lr", "rho", "eps", "weight_decay")
         for p, g in self._params_with_grad(group):
             w = p.data
-            state = self.state[p]
-            if not state:
-                state["step"] = 0
-                state["square_avg"] = np.zeros_like(w)
-                state["acc_delta"] = np.zeros_like(w)
+            state = self._state_of(p, square_avg=0, acc_delta=0)
             state["step"] += 1
             h, s = state["square_avg"], state["acc_delta"]
             tmp, delta = self._buffer(p), self._buffer(p, 1)
-            if weight_decay != 0:
-                decayed = self._buffer(p, 2)
-                np.multiply(w, weight_decay, out=decayed)
-                decayed += g
-                g = decayed
-            h *= rho
-            np.multiply(g, g, out=tmp)
-            tmp *= 1 - rho
-            h += tmp
-            np.add(h, eps, out=tmp)
-            np.sqrt(tmp, out=tmp)                 # std = √(h + eps)
-            np.add(s, eps, out=delta)
-            np.sqrt(delta, out=delta)
-            delta /= tmp
-            delta *= g                            # Δw = √(s + eps) / std · g
-            s *= rho
-            np.multiply(delta, delta, out=tmp)
-            tmp *= 1 - rho
-            s += tmp
-            delta *= lr
-            w -= delta
+            g = self._weight_decayed(p, g, weight_decay, 2)   # g + λw
+            h *= rho                                          # ρ h
+            np.multiply(g, g, out=tmp)                        # g²
+            tmp *= 1 - rho                                    # (1 − ρ) g²
+            h += tmp                                          # h = ρ h + (1 − ρ) g²
+            np.add(h, eps, out=tmp)                           # h + eps
+            np.sqrt(tmp, out=tmp)                             # √(h + eps)
+            np.add(s, eps, out=delta)                         # s + eps
+            np.sqrt(delta, out=delta)                         # √(s + eps)
+            delta /= tmp                                      # √(s + eps) / √(h + eps)
+            delta *= g                                        # Δw = √(s + eps) / √(h + eps) · g
+            s *= rho                                          # ρ s
+            np.multiply(delta, delta, out=tmp)                # Δw²
+            tmp *= 1 - rho                                    # (1 − ρ) Δw²
+            s += tmp                                          # s = ρ s + (1 − ρ) Δw²
+            delta *= lr                                       # lr · Δw
+            w -= delta                                        # w = w − lr · Δw

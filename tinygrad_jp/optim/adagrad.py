@@ -45,31 +45,21 @@ class Adagrad(Optimizer):
         self._check(group, "eps", low=0, low_open=True)
 
     def _step_group(self, group):
-        lr = float(group["lr"])
-        lr_decay = float(group["lr_decay"])
-        eps = float(group["eps"])
-        weight_decay = float(group["weight_decay"])
-        init = float(group["initial_accumulator_value"])
+        lr, lr_decay, eps, weight_decay, init = self._hyper(
+            group, "lr", "lr_decay", "eps", "weight_decay", "initial_accumulator_value")
         for p, g in self._params_with_grad(group):
             w = p.data
-            state = self.state[p]
-            if not state:
-                state["step"] = 0
-                state["sum"] = np.full_like(w, init)
+            state = self._state_of(p, sum=init)                # h₀ = initial_accumulator_value
             state["step"] += 1
-            step = state["step"]
+            t = state["step"]
             h = state["sum"]
             tmp = self._buffer(p)
-            if weight_decay != 0:
-                decayed = self._buffer(p, 1)
-                np.multiply(w, weight_decay, out=decayed)
-                decayed += g
-                g = decayed
-            clr = lr / (1 + (step - 1) * lr_decay)
-            np.multiply(g, g, out=tmp)
-            h += tmp
-            np.sqrt(h, out=tmp)
-            tmp += eps
-            np.divide(g, tmp, out=tmp)
-            tmp *= clr
-            w -= tmp
+            g = self._weight_decayed(p, g, weight_decay, 1)   # g + λw
+            clr = lr / (1 + (t - 1) * lr_decay)               # clr = lr / (1 + (t − 1)·lr_decay)
+            np.multiply(g, g, out=tmp)                        # g²
+            h += tmp                                          # h = h + g²
+            np.sqrt(h, out=tmp)                               # √h
+            tmp += eps                                        # √h + eps
+            np.divide(g, tmp, out=tmp)                        # g / (√h + eps)
+            tmp *= clr                                        # clr · g / (√h + eps)
+            w -= tmp                                          # w = w − clr · g / (√h + eps)

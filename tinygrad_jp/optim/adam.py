@@ -53,57 +53,47 @@ class Adam(Optimizer):
         self._check(group, "weight_decay", low=0)
 
     def _step_group(self, group):
-        lr = float(group["lr"])
+        lr, eps, weight_decay = self._hyper(group, "lr", "eps", "weight_decay")
         beta1, beta2 = float(group["betas"][0]), float(group["betas"][1])
-        eps = float(group["eps"])
-        weight_decay = float(group["weight_decay"])
         amsgrad = bool(group["amsgrad"])
         for p, g in self._params_with_grad(group):
             w = p.data
-            state = self.state[p]
-            if not state:
-                state["step"] = 0
-                state["exp_avg"] = np.zeros_like(w)
-                state["exp_avg_sq"] = np.zeros_like(w)
-            if amsgrad and "max_exp_avg_sq" not in state:
-                state["max_exp_avg_sq"] = np.zeros_like(w)
+            state = self._state_of(p, exp_avg=0, exp_avg_sq=0)
+            if amsgrad:
+                self._state_array(state, p, "max_exp_avg_sq")
             state["step"] += 1
-            step = state["step"]
+            t = state["step"]
             m, v = state["exp_avg"], state["exp_avg_sq"]
             tmp = self._buffer(p)
 
-            if weight_decay != 0:
-                if self._decoupled:
-                    w *= 1 - lr * weight_decay
-                else:
-                    decayed = self._buffer(p, 1)
-                    np.multiply(w, weight_decay, out=decayed)
-                    decayed += g
-                    g = decayed
+            if self._decoupled:
+                if weight_decay != 0:
+                    w *= 1 - lr * weight_decay                # w = w (1 − lr·λ)   (AdamW)
+            else:
+                g = self._weight_decayed(p, g, weight_decay, 1)   # g + λw   (coupled L2)
 
-            # m = m + (1 - β1)(g - m): PyTorch's lerp, the same as β1 m + (1 - β1) g
-            np.subtract(g, m, out=tmp)
-            tmp *= 1 - beta1
-            m += tmp
-            v *= beta2
-            np.multiply(g, g, out=tmp)
-            tmp *= 1 - beta2
-            v += tmp
+            np.subtract(g, m, out=tmp)                        # g − m
+            tmp *= 1 - beta1                                  # (1 − β1)(g − m)
+            m += tmp                                          # m = β1 m + (1 − β1) g  (a lerp)
+            v *= beta2                                        # β2 v
+            np.multiply(g, g, out=tmp)                        # g²
+            tmp *= 1 - beta2                                  # (1 − β2) g²
+            v += tmp                                          # v = β2 v + (1 − β2) g²
 
-            bias_correction1 = 1 - beta1 ** step
-            bias_correction2_sqrt = (1 - beta2 ** step) ** 0.5
-            step_size = lr / bias_correction1
+            bias_correction1 = 1 - beta1 ** t                 # 1 − β1^t
+            bias_correction2_sqrt = (1 - beta2 ** t) ** 0.5   # √(1 − β2^t)
+            step_size = lr / bias_correction1                 # lr / (1 − β1^t)
             if amsgrad:
                 vmax = state["max_exp_avg_sq"]
-                np.maximum(vmax, v, out=vmax)
-                np.sqrt(vmax, out=tmp)
+                np.maximum(vmax, v, out=vmax)                 # v_max = max(v_max, v)
+                np.sqrt(vmax, out=tmp)                        # √v_max
             else:
-                np.sqrt(v, out=tmp)
-            tmp /= bias_correction2_sqrt
-            tmp += eps
-            np.divide(m, tmp, out=tmp)
-            tmp *= step_size
-            w -= tmp
+                np.sqrt(v, out=tmp)                           # √v
+            tmp /= bias_correction2_sqrt                      # √v̂ = √v / √(1 − β2^t)
+            tmp += eps                                        # √v̂ + eps
+            np.divide(m, tmp, out=tmp)                        # m / (√v̂ + eps)
+            tmp *= step_size                                  # lr · m̂ / (√v̂ + eps)
+            w -= tmp                                          # w = w − lr · m̂ / (√v̂ + eps)
 
 
 class AdamW(Adam):

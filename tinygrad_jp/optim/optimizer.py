@@ -225,6 +225,43 @@ class Optimizer:
             self._scratch[key] = flat
         return flat[:w.size].reshape(w.shape)
 
+    # ------------------------------------------------------------------ update helpers
+    # What every _step_group shares, written once: reading the hyper-parameters, the
+    # state a parameter gets on its first step, and coupled weight decay.
+    @staticmethod
+    def _hyper(group, *keys):
+        """The group's hyper-parameters ``keys`` as Python floats, read once per step."""
+        return [float(group[k]) for k in keys]
+
+    def _state_of(self, p, **arrays):
+        """``self.state[p]``, set up on the parameter's first step: ``step = 0`` and one
+        array shaped like ``p`` per keyword, filled with its value (``exp_avg=0``)."""
+        state = self.state[p]
+        if not state:
+            state["step"] = 0
+            for name, fill in arrays.items():
+                state[name] = np.full_like(p.data, fill)
+        return state
+
+    @staticmethod
+    def _state_array(state, p, name):
+        """``state[name]``, a zero array shaped like ``p`` made on first use (the arrays
+        an option adds: ``momentum_buffer``, ``grad_avg``, ``max_exp_avg_sq``)."""
+        if name not in state:
+            state[name] = np.zeros_like(p.data)
+        return state[name]
+
+    def _weight_decayed(self, p, g, weight_decay, index):
+        """``g + λ·w``: coupled weight decay, the gradient of ``½ λ ‖w‖²`` added to the
+        loss's (PyTorch's ``weight_decay``), in scratch buffer ``index``; ``g`` itself
+        when ``λ = 0``."""
+        if weight_decay == 0:
+            return g
+        out = self._buffer(p, index)
+        np.multiply(p.data, weight_decay, out=out)      # λ·w
+        out += g                                        # g + λ·w
+        return out
+
     # ------------------------------------------------------------------ state dicts
     def state_dict(self):
         """The optimizer's state as PyTorch structures it, with copies of the arrays::

@@ -50,51 +50,41 @@ class RMSprop(Optimizer):
         self._check(group, "alpha", low=0)
 
     def _step_group(self, group):
-        lr = float(group["lr"])
-        alpha = float(group["alpha"])
-        eps = float(group["eps"])
-        weight_decay = float(group["weight_decay"])
-        momentum = float(group["momentum"])
+        lr, alpha, eps, weight_decay, momentum = self._hyper(
+            group, "lr", "alpha", "eps", "weight_decay", "momentum")
         centered = bool(group["centered"])
         for p, g in self._params_with_grad(group):
             w = p.data
-            state = self.state[p]
-            if not state:
-                state["step"] = 0
-                state["square_avg"] = np.zeros_like(w)
-            if momentum > 0 and "momentum_buffer" not in state:
-                state["momentum_buffer"] = np.zeros_like(w)
-            if centered and "grad_avg" not in state:
-                state["grad_avg"] = np.zeros_like(w)
+            state = self._state_of(p, square_avg=0)
+            if momentum > 0:
+                self._state_array(state, p, "momentum_buffer")
+            if centered:
+                self._state_array(state, p, "grad_avg")
             state["step"] += 1
             h = state["square_avg"]
             tmp = self._buffer(p)
-            if weight_decay != 0:
-                decayed = self._buffer(p, 1)
-                np.multiply(w, weight_decay, out=decayed)
-                decayed += g
-                g = decayed
-            h *= alpha
-            np.multiply(g, g, out=tmp)
-            tmp *= 1 - alpha
-            h += tmp
+            g = self._weight_decayed(p, g, weight_decay, 1)   # g + λw
+            h *= alpha                                        # α h
+            np.multiply(g, g, out=tmp)                        # g²
+            tmp *= 1 - alpha                                  # (1 − α) g²
+            h += tmp                                          # h = α h + (1 − α) g²
             if centered:
                 c = state["grad_avg"]
-                np.subtract(g, c, out=tmp)  # lerp, as in PyTorch
-                tmp *= 1 - alpha
-                c += tmp
-                np.multiply(c, c, out=tmp)
-                np.subtract(h, tmp, out=tmp)
-                np.sqrt(tmp, out=tmp)
+                np.subtract(g, c, out=tmp)                    # g − c   (a lerp, as in PyTorch)
+                tmp *= 1 - alpha                              # (1 − α)(g − c)
+                c += tmp                                      # c = α c + (1 − α) g
+                np.multiply(c, c, out=tmp)                    # c²
+                np.subtract(h, tmp, out=tmp)                  # h̃ = h − c²
+                np.sqrt(tmp, out=tmp)                         # √h̃
             else:
-                np.sqrt(h, out=tmp)
-            tmp += eps
-            np.divide(g, tmp, out=tmp)
+                np.sqrt(h, out=tmp)                           # √h
+            tmp += eps                                        # d = √h + eps
+            np.divide(g, tmp, out=tmp)                        # g / d
             if momentum > 0:
                 b = state["momentum_buffer"]
-                b *= momentum
-                b += tmp
-                np.multiply(b, lr, out=tmp)
+                b *= momentum                                 # μ b
+                b += tmp                                      # b = μ b + g / d
+                np.multiply(b, lr, out=tmp)                   # lr · b
             else:
-                tmp *= lr
-            w -= tmp
+                tmp *= lr                                     # lr · g / d
+            w -= tmp                                          # w = w − lr · (b or g / d)

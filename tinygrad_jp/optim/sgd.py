@@ -50,36 +50,31 @@ class SGD(Optimizer):
                 f"dampening={group['dampening']!r}")
 
     def _step_group(self, group):
-        lr = float(group["lr"])
-        momentum = float(group["momentum"])
-        dampening = float(group["dampening"])
-        weight_decay = float(group["weight_decay"])
+        lr, momentum, dampening, weight_decay = self._hyper(
+            group, "lr", "momentum", "dampening", "weight_decay")
         nesterov = bool(group["nesterov"])
         for p, g in self._params_with_grad(group):
             w = p.data
             tmp = self._buffer(p)
-            if weight_decay != 0:
-                np.multiply(w, weight_decay, out=tmp)
-                tmp += g
-                g = tmp
+            g = self._weight_decayed(p, g, weight_decay, 0)   # g + λw (in tmp)
             if momentum != 0:
                 state = self.state[p]
-                buf = state.get("momentum_buffer")
-                if buf is None:
-                    buf = state["momentum_buffer"] = g.astype(w.dtype, copy=True)
+                b = state.get("momentum_buffer")
+                if b is None:
+                    b = state["momentum_buffer"] = g.astype(w.dtype, copy=True)   # b = g
                 else:
-                    buf *= momentum
+                    b *= momentum                             # b = μ b
                     if dampening != 0:
-                        buf += (1 - dampening) * g
+                        b += (1 - dampening) * g              #     + (1 − dampening) g
                     else:
-                        buf += g
+                        b += g                                #     + g
                 if nesterov:
                     # tmp may already hold g (with weight decay), so use a second buffer
                     ahead = self._buffer(p, 1)
-                    np.multiply(buf, momentum, out=ahead)
-                    ahead += g
+                    np.multiply(b, momentum, out=ahead)       # μ b
+                    ahead += g                                # g = g + μ b
                     g = ahead
                 else:
-                    g = buf
-            np.multiply(g, lr, out=tmp)
-            w -= tmp
+                    g = b                                     # g = b
+            np.multiply(g, lr, out=tmp)                       # lr · g
+            w -= tmp                                          # w = w − lr · g

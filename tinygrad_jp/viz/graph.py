@@ -49,7 +49,7 @@ from ..tensor import Tensor
 from .fonts import dot_environment
 
 __all__ = ["draw_graph", "save", "draw_model", "trace", "record_modules", "ModuleTrace",
-           "ComputationGraph", "GraphvizNotFoundError", "COLOR_BY", "RANKDIRS", "main"]
+           "ComputationGraph", "GraphvizNotFoundError", "COLOR_BY", "RANKDIRS"]
 
 #: Valid values of ``color_by`` (``None`` means ``"type"``).
 COLOR_BY = ("type", "grad_norm")
@@ -579,7 +579,68 @@ def draw_graph(output, params=None, show_shapes=True, show_values=False, show_gr
         ComputationGraph: a ``graphviz.Digraph``; use ``.source``, ``save(g, "g.svg")``,
         ``g.render(...)``, or just show it in Jupyter.
     """
-    # ---- arguments
+    outputs, color_by, legend = _check_draw_args(output, color_by, rankdir, max_depth,
+                                                 group_by_module, max_nodes, grad_range,
+                                                 legend)
+    show = _Show(show_shapes, show_values, show_grads, show_intermediates, show_saved,
+                 color_by == "grad_norm")
+    # ---- collect: what to draw (vertices and edges), from the graph behind the outputs
+    rec = None if group_by_module is None else _resolve_trace(group_by_module, outputs)
+    names, node_names = _tensor_names(params, rec)
+    roots = list(dict.fromkeys(t.grad_fn for t in outputs if t.grad_fn is not None))
+    if rec is None:
+        hint = ("Draw it grouped and folded: draw_graph(out, group_by_module=model, "
+                "max_depth=1) or viz.draw_model(model, x, max_depth=1); or raise max_nodes.")
+    else:
+        hint = ("Fold modules into boxes with max_depth (1: one box per top-level module, "
+                "2: one level deeper), or raise max_nodes.")
+    nodes = _postorder(roots, None if rec is not None else max_nodes, hint)
+    if rec is not None and nodes and not any(rec.owner(n) is not None for n in nodes):
+        raise ValueError("draw_graph: group_by_module: none of the ops of this graph were "
+                         f"made by a module of that {type(rec.model).__name__}; was the output "
+                         "computed by another model, by functional code outside it, or "
+                         "under tg.no_grad()?")
+    node_norm, leaf_norm, flow_note = {}, {}, None
+    if show.grad_norm and roots:
+        node_norm, leaf_norm, flow_note = _gradient_flow(outputs, nodes)
+
+    g = _new_graph(rankdir)
+    if not roots:
+        return _draw_no_graph(g, outputs, names, show, title)
+
+    vertices, edges = _collect(outputs, nodes, names, node_names, rec, show, node_norm,
+                               leaf_norm, max_depth)
+    if len(vertices) > max_nodes:
+        raise ValueError(f"draw_graph: the graph has {len(vertices)} nodes to draw, more "
+                         f"than max_nodes={max_nodes}. {hint}")
+    # ---- style: colours and labels
+    scale = _style(vertices, show.grad_norm, grad_range)
+    # ---- render: clusters, nodes, edges, legend, title
+    _render(g, vertices, edges)
+    if legend:
+        _add_legend(g, color_by, scale, flow_note, vertices)
+    if title:
+        g.attr(label=_wrap(title, 100), fontsize="13")
+    g.flow_note = flow_note
+    return g
+
+
+class _Show:
+    """What the labels show (draw_graph's show_* arguments) and whether the gradient
+    norms shade the graph."""
+    __slots__ = ("shapes", "values", "grads", "intermediates", "saved", "grad_norm")
+
+    def __init__(self, shapes, values, grads, intermediates, saved, grad_norm):
+        self.shapes, self.values, self.grads = shapes, values, grads
+        self.intermediates, self.saved, self.grad_norm = intermediates, saved, grad_norm
+
+    def tensor(self, t, name, kind):
+        return _tensor_lines(t, name, kind, self.shapes, self.values, self.grads)
+
+
+def _check_draw_args(output, color_by, rankdir, max_depth, group_by_module, max_nodes,
+                     grad_range, legend):
+    """draw_graph's arguments checked: (the output tensors, color_by, legend)."""
     outputs = _flatten_tensors(output) if isinstance(output, (list, tuple)) else [output]
     if not outputs or not all(isinstance(t, Tensor) for t in outputs):
         raise TypeError("draw_graph: output must be a Tensor or a list of Tensors, got "
@@ -610,8 +671,13 @@ def draw_graph(output, params=None, show_shapes=True, show_values=False, show_gr
                              f"0 < low < high, got {grad_range!r}")
     if legend is None:
         legend = color_by == "grad_norm"
+    return outputs, color_by, legend
 
-    rec = None if group_by_module is None else _resolve_trace(group_by_module, outputs)
+
+def _tensor_names(params, rec):
+    """``({id(tensor): (name, tensor)}, {node: (name, tensor)})``: the names of tensors
+    (from ``params``, else the traced model's parameters and buffers) and of the ops
+    whose output is a named intermediate tensor."""
     names = _names_from(params)
     if rec is not None:
         # the model's own names, unless params names a tensor differently
@@ -626,51 +692,40 @@ def draw_graph(output, params=None, show_shapes=True, show_values=False, show_gr
     for name, t in names.values():
         if t.grad_fn is not None:
             node_names.setdefault(t.grad_fn, (name, t))
+    return names, node_names
 
-    # ---- walk
-    roots = list(dict.fromkeys(t.grad_fn for t in outputs if t.grad_fn is not None))
-    if rec is None:
-        hint = ("Draw it grouped and folded: draw_graph(out, group_by_module=model, "
-                "max_depth=1) or viz.draw_model(model, x, max_depth=1); or raise max_nodes.")
-    else:
-        hint = ("Fold modules into boxes with max_depth (1: one box per top-level module, "
-                "2: one level deeper), or raise max_nodes.")
-    nodes = _postorder(roots, None if rec is not None else max_nodes, hint)
-    if rec is not None and nodes and not any(rec.owner(n) is not None for n in nodes):
-        raise ValueError("draw_graph: group_by_module: none of the ops of this graph were "
-                         f"made by a module of that {type(rec.model).__name__}; was the output "
-                         "computed by another model, by functional code outside it, or "
-                         "under tg.no_grad()?")
 
-    # ---- gradient flow
-    node_norm, leaf_norm, flow_note = {}, {}, None
-    if color_by == "grad_norm" and roots:
-        node_norm, leaf_norm, flow_note = _gradient_flow(outputs, nodes)
-
+def _new_graph(rankdir):
     g = ComputationGraph(name="computation graph")
     # ordering="in": an op's first input is drawn leftmost, as written in the code
     g.attr(rankdir=rankdir, fontname=_FONT, fontsize="12", bgcolor="white", nodesep="0.3",
            ranksep="0.35", labelloc="b", ordering="in")
     g.attr("node", fontname=_FONT, fontsize="12", margin="0.12,0.05", height="0.3")
     g.attr("edge", color="#555555", arrowsize="0.7")
+    return g
 
-    # ---- graph with nothing behind it
-    if not roots:
-        for i, t in enumerate(outputs):
-            kind = ("param" if id(t) in names and t.requires_grad else
-                    "leaf" if t.requires_grad else "const")
-            label = _tensor_lines(t, names.get(id(t), (t.name, t))[0], kind, show_shapes,
-                                  show_values, show_grads)
-            g.node(f"t{i}", _html_label(label), **_STYLE[kind])
-        reason = _no_graph_reason(outputs[0])
-        caption = _wrap("No graph to draw. " + reason)
-        if title:
-            caption = _wrap(title) + "\\n" + caption
-        g.attr(label=caption, fontsize="11")
-        g.no_graph_reason = reason
-        return g
 
-    # ---- vertices and edges
+def _draw_no_graph(g, outputs, names, show, title):
+    """The outputs alone, with a caption that says why there is no graph behind them."""
+    for i, t in enumerate(outputs):
+        kind = ("param" if id(t) in names and t.requires_grad else
+                "leaf" if t.requires_grad else "const")
+        label = show.tensor(t, names.get(id(t), (t.name, t))[0], kind)
+        g.node(f"t{i}", _html_label(label), **_STYLE[kind])
+    reason = _no_graph_reason(outputs[0])
+    caption = _wrap("No graph to draw. " + reason)
+    if title:
+        caption = _wrap(title) + "\\n" + caption
+    g.attr(label=caption, fontsize="11")
+    g.no_graph_reason = reason
+    return g
+
+
+def _collect(outputs, nodes, names, node_names, rec, show, node_norm, leaf_norm,
+             max_depth):
+    """The vertices ``{vid: _Vertex}`` and edges ``[(src, dst, attrs)]`` to draw: the
+    output tensors, one box per op (in post-order), the leaves they read, named or
+    intermediate tensors; placed in module clusters and folded when ``rec`` is given."""
     vertices, edges = {}, []
     out_vertex = {}          # node -> the vertex its output flows out of
     leaf_vertex = {}         # id(leaf) -> vertex id
@@ -687,28 +742,26 @@ def draw_graph(output, params=None, show_shapes=True, show_values=False, show_gr
             vid = new_id("t")
             name = names.get(id(t), (None,))[0] or t.name or (
                 "output" if len(outputs) == 1 else f"output {i}")
-            v = _Vertex(vid, "output", _tensor_lines(t, name, "output", show_shapes,
-                                                    show_values, show_grads))
-            if color_by == "grad_norm":
+            v = _Vertex(vid, "output", show.tensor(t, name, "output"))
+            if show.grad_norm:
                 v.norm, v.has_norm = node_norm.get(t.grad_fn), t.grad_fn in node_norm
             output_of[t.grad_fn] = vid
             vertices[vid] = v
         elif t.grad_fn is None:
             vid = new_id("t")
             kind = "leaf" if t.requires_grad else "const"
-            vertices[vid] = _Vertex(vid, kind, _tensor_lines(
-                t, t.name or "output", kind, show_shapes, show_values, show_grads))
+            vertices[vid] = _Vertex(vid, kind, show.tensor(t, t.name or "output", kind))
             leaf_vertex[id(t)] = vid
 
     on_path = set()          # vertices that the data (not only parameters) flows through
     off_path = []            # edges that carry only parameters and constants
     for node in nodes:
         vid = new_id("f")
-        v = _Vertex(vid, "op", _op_lines(node, show_shapes, show_saved,
-                                         node not in output_of and not show_intermediates
+        v = _Vertex(vid, "op", _op_lines(node, show.shapes, show.saved,
+                                         node not in output_of and not show.intermediates
                                          and node not in node_names))
         v.call = rec.owner(node) if rec is not None else None
-        if color_by == "grad_norm":
+        if show.grad_norm:
             v.norm, v.has_norm = node_norm.get(node), node in node_norm
         v.extra["node"] = node
         vertices[vid] = v
@@ -723,10 +776,9 @@ def draw_graph(output, params=None, show_shapes=True, show_values=False, show_gr
                     is_param = p.requires_grad and (
                         named is not None or type(p).__name__ == "Parameter")
                     kind = "param" if is_param else "leaf" if p.requires_grad else "const"
-                    lv = _Vertex(src, kind, _tensor_lines(
-                        p, named[0] if named else p.name, kind, show_shapes, show_values,
-                        show_grads))
-                    if color_by == "grad_norm" and p.requires_grad:
+                    lv = _Vertex(src, kind, show.tensor(p, named[0] if named else p.name,
+                                                        kind))
+                    if show.grad_norm and p.requires_grad:
                         lv.norm = leaf_norm.get(id(p))
                         lv.has_norm = id(p) in leaf_norm
                         if not lv.has_norm and p.grad is not None:
@@ -753,12 +805,11 @@ def draw_graph(output, params=None, show_shapes=True, show_values=False, show_gr
             edges.append((vid, output_of[node], {"weight": "4"} if vid in on_path else {}))
             out_vertex[node] = output_of[node]
             vertices[output_of[node]].call = None
-        elif node in node_names or show_intermediates:
+        elif node in node_names or show.intermediates:
             tid = new_id("t")
             name, t = node_names.get(node, (None, None))
             if t is not None:
-                lines = _tensor_lines(t, name, "intermediate", show_shapes, show_values,
-                                      show_grads)
+                lines = show.tensor(t, name, "intermediate")
             else:
                 lines = [(f"{_shape_text(node.out_shape)} {node.out_dtype}", False, False)]
             tv = _Vertex(tid, "intermediate", lines, v.call)
@@ -784,7 +835,7 @@ def draw_graph(output, params=None, show_shapes=True, show_values=False, show_gr
             if into[dst] == 2:
                 style["_reverse"] = True
 
-    # ---- module clusters: where each leaf goes, and folding
+    # module clusters: where each leaf goes, and folding
     if rec is not None:
         for lid, vid in leaf_vertex.items():
             v = vertices[vid]
@@ -796,21 +847,22 @@ def draw_graph(output, params=None, show_shapes=True, show_values=False, show_gr
                 call = call.parent
             v.call = call
         if max_depth is not None:
-            vertices, edges = _fold(vertices, edges, rec, max_depth, color_by == "grad_norm",
-                                    node_norm, show_shapes)
+            vertices, edges = _fold(vertices, edges, rec, max_depth, show.grad_norm,
+                                    node_norm, show.shapes)
+    return vertices, edges
 
-    if len(vertices) > max_nodes:
-        raise ValueError(f"draw_graph: the graph has {len(vertices)} nodes to draw, more "
-                         f"than max_nodes={max_nodes}. {hint}")
 
-    # ---- colours
+def _style(vertices, grad_norm, grad_range):
+    """Each vertex's graphviz attributes and HTML label (``extra['attrs']``,
+    ``extra['label']``): the colours of its kind, or, shading by gradient norm, a fill
+    from the colour scale it returns (None otherwise)."""
     scale = None
-    if color_by == "grad_norm":
+    if grad_norm:
         scale = _scale([v.norm for v in vertices.values() if v.has_norm], grad_range)
     for v in vertices.values():
         attrs = dict(_STYLE[v.kind])
         lines = list(v.lines)
-        if color_by == "grad_norm":
+        if grad_norm:
             if v.has_norm:
                 if not any(text.startswith("grad ") for text, _, _ in lines):
                     lines.append((f"‖grad‖ {_num(v.norm)}", False, True))
@@ -822,8 +874,12 @@ def draw_graph(output, params=None, show_shapes=True, show_values=False, show_gr
             attrs["color"] = "#333333"
         v.extra["attrs"] = attrs
         v.extra["label"] = _html_label(lines)
+    return scale
 
-    # ---- emit: clusters built innermost first, so no recursion is needed
+
+def _render(g, vertices, edges):
+    """Emit the styled vertices into ``g``, each in the cluster of its module call
+    (clusters built innermost first, so no recursion is needed), then the edges."""
     calls = {}
     for v in vertices.values():
         c = v.call
@@ -850,13 +906,6 @@ def draw_graph(output, params=None, show_shapes=True, show_values=False, show_gr
             g.edge(dst, src, dir="back", **attrs)
         else:
             g.edge(src, dst, **attrs)
-
-    if legend:
-        _add_legend(g, color_by, scale, flow_note, vertices)
-    if title:
-        g.attr(label=_wrap(title, 100), fontsize="13")
-    g.flow_note = flow_note
-    return g
 
 
 def _wrap(text, width=72):
@@ -1141,55 +1190,3 @@ def save(graph, path, format=None, dpi=None, **draw_kwargs):
             raise _not_found("save", e) from None
     atomic_write_bytes(path, data)
     return path
-
-
-# ---------------------------------------------------------------------------- command line
-def _load_model(spec):
-    """``'package.module:factory'`` or a name in ``tinygrad_jp.models``."""
-    import importlib
-    if ":" in spec:
-        mod_name, _, attr = spec.partition(":")
-        obj = importlib.import_module(mod_name)
-        for part in attr.split("."):
-            obj = getattr(obj, part)
-    else:
-        models = importlib.import_module("tinygrad_jp.models")
-        table = {k.lower(): k for k in dir(models) if not k.startswith("_")}
-        key = spec.lower().replace("-", "").replace("_", "")
-        match = [v for k, v in table.items() if k.replace("_", "") == key]
-        if not match:
-            raise ValueError(f"unknown model {spec!r}; give a name from tinygrad_jp.models "
-                             "or 'package.module:factory'")
-        obj = getattr(models, match[0])
-    if isinstance(obj, type) or not hasattr(obj, "named_modules"):
-        obj = obj()   # a class or a factory function
-    return obj
-
-
-def main(argv=None):
-    """``python -m tinygrad_jp.viz MODEL --input-size 1 1 28 28 -o graph.svg``.
-
-    MODEL is a class in ``tinygrad_jp.models`` (``SimpleConvNet``) or
-    ``package.module:factory`` (a callable returning a module). Returns the exit status.
-    """
-    import argparse
-    p = argparse.ArgumentParser(prog="python -m tinygrad_jp.viz",
-                                description="Draw a model's computation graph, grouped by "
-                                            "module.")
-    p.add_argument("model", help="a class in tinygrad_jp.models, or package.module:factory")
-    p.add_argument("--input-size", type=int, nargs="+", required=True,
-                   help="input shape including the batch dimension, e.g. 1 1 28 28")
-    p.add_argument("-o", "--out", default="graph.svg",
-                   help="output file (.svg, .png, .pdf, .dot); default graph.svg")
-    p.add_argument("--max-depth", type=int, default=None,
-                   help="fold modules deeper than this into one box (1: one box per layer)")
-    p.add_argument("--rankdir", default="TB", choices=RANKDIRS)
-    p.add_argument("--grad-norm", action="store_true",
-                   help="shade by gradient norm of the output's sum")
-    args = p.parse_args(argv)
-    model = _load_model(args.model)
-    g = draw_model(model, input_size=tuple(args.input_size), max_depth=args.max_depth,
-                   rankdir=args.rankdir, color_by="grad_norm" if args.grad_norm else None)
-    save(g, args.out)
-    print(f"wrote {args.out}")
-    return 0

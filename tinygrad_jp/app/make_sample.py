@@ -1,8 +1,9 @@
-"""Rebuild the embedded Fashion-MNIST sample in ``tinygrad_jp/data/sample/``.
+"""Rebuild the embedded Fashion-MNIST sample in ``tinygrad_jp/data/sample/`` (a tool for
+the maintainers; the library only reads the files).
 
 Usage::
 
-    python -m tinygrad_jp.data.make_sample [--source /usr/share/datasets/fashion-mnist]
+    python -m tinygrad_jp.app.make_sample [--source /usr/share/datasets/fashion-mnist]
 
 Reads the full Fashion-MNIST (by default the copy of Debian's ``dataset-fashion-mnist``
 package; the files are SHA-256 checked like every other load), draws a stratified
@@ -16,9 +17,9 @@ import os
 
 import numpy as np
 
-from . import _store
-from .datasets import _FASHION, SAMPLE_DIR, _load_idx_split
-from .idx import write_idx
+from ..data import _store
+from ..data.datasets import _FASHION, SAMPLE_DIR, _load_idx_split
+from ..data.idx import write_idx
 
 SEED = 20240601
 PER_CLASS = {"train": 1000, "test": 200}

@@ -20,10 +20,12 @@ import os
 import signal
 import sys
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Callable, NamedTuple
 
 import numpy as np
 
-from ._io import atomic_write_text
+from .._io import atomic_write_text
 
 __all__ = ["main", "build_parser", "MODELS", "DATASETS", "OPTIMIZERS", "build_model",
            "build_optimizer", "load_dataset", "CLIError"]
@@ -109,11 +111,122 @@ def _t(lang, key, en):
     return _JA.get(key, en) if lang == "ja" else en
 
 
-# ------------------------------------------------------------------------------- parser
+# ------------------------------------------------------------------- the subcommands
+# Each subcommand is a table of options; a row is the argparse flags and keywords, and
+# its help as (key of _JA, English text) plus a suffix said in both languages.
+def _option(*flags, help, suffix="", **kwargs):
+    return flags, help, suffix, kwargs
+
+
+_DEVICE_HELP = ("device", "where to train: cpu, cuda (a GPU through CuPy) or auto (cuda when "
+                          "a GPU can be used)")
+_SMOKE = _option("--smoke", action="store_true",
+                 help=("smoke", "tiny sizes, a few seconds (for tests)"))
+_SEED = _option("--seed", type=int, default=0, help=("seed", "random seed"), suffix=" (0)")
+_FORCE_FOLDER = _option("--force", action="store_true",
+                        help=("force", "write into a non-empty output folder"))
+
+TRAIN_OPTIONS = (
+    _option("--model", choices=MODELS, default="simple_cnn", help=("model", "the model"),
+            suffix=" (default: simple_cnn)"),
+    _option("--dataset", choices=DATASETS, default="sample",
+            help=("dataset", "the data set ('sample' is the embedded Fashion-MNIST sample "
+                             "and works offline)"), suffix=" (default: sample)"),
+    _option("--optimizer", choices=OPTIMIZERS, default="adam",
+            help=("optimizer", "the optimizer"), suffix=" (default: adam)"),
+    _option("--lr", type=float, default=None,
+            help=("lr", "learning rate (default: one per optimizer)"),
+            suffix=": " + ", ".join(f"{k} {v:g}" for k, v in DEFAULT_LR.items())),
+    _option("--epochs", type=int, default=5, help=("epochs", "epochs"), suffix=" (5)"),
+    _option("--batch-size", type=int, default=100, help=("batch_size", "mini-batch size"),
+            suffix=" (100)"),
+    _option("--weight-decay", type=float, default=0.0,
+            help=("weight_decay", "weight decay (L2) coefficient"), suffix=" (0)"),
+    _option("--lr-schedule", choices=LR_SCHEDULES, default="constant",
+            help=("lr_schedule", "learning-rate schedule over the epochs: constant, or "
+                                 "cosine (CosineAnnealingLR from --lr down to 0 at the last "
+                                 "epoch)")),
+    _option("--dropout", type=float, default=None, metavar="P",
+            help=("dropout", "dropout ratio of the model's dropout layers (deep_cnn: both, "
+                             "default 0.5; alexnet: the classifier's; mlp: adds dropout)")),
+    _option("--standardize", action="store_true",
+            help=("standardize", "shift and scale the images to mean 0, std 1 per channel "
+                                 "(statistics of the training set, applied to both sets)")),
+    _option("--augment", action="store_true",
+            help=("augment", "use the curriculum's augmentations (affine, Gaussian noise)")),
+    _option("--resize", type=int, default=None, metavar="N",
+            help=("resize", "resize images to N×N (for AlexNet / VGG16 / ResNet-18 on 28×28 "
+                            "data)")),
+    _option("--download", action="store_true",
+            help=("download", "download the data set's official files if they are not found "
+                              "(SHA-256 checked)")),
+    _option("--out", default=None, metavar="DIR", help=("out", "output folder"),
+            suffix=" (default: runs/train-<model>)"),
+    _option("--resume", action="store_true",
+            help=("resume", "continue from the checkpoint in the output folder")),
+    _FORCE_FOLDER,
+    _SMOKE,
+    _SEED,
+    _option("--device", choices=DEVICES, default="auto", help=_DEVICE_HELP, suffix=" (auto)"),
+)
+
+GRAPH_OPTIONS = (
+    _option("--model", choices=MODELS, required=True, help=("model", "the model")),
+    _option("--dataset", choices=DATASETS, default="sample",
+            help=("dataset", "the data set whose image size to use"),
+            suffix=" (default: sample, 1×28×28)"),
+    _option("--resize", type=int, default=None, metavar="N",
+            help=("resize", "resize images to N×N")),
+    _option("--out", default=None, metavar="FILE",
+            help=("graph_out", "output file (.svg, .png, .pdf or .dot)"),
+            suffix=" (default: <model>.svg)"),
+    _option("--max-depth", type=int, default=None,
+            help=("max_depth", "fold modules deeper than this into one box (1: one box per "
+                               "layer)")),
+    _option("--force", action="store_true", help=("force", "overwrite an existing file")),
+)
+
+EXPERIMENT_OPTIONS = (
+    _option("--list", action="store_true", help=("list", "list the experiments")),
+    _option("--full", action="store_true",
+            help=("full", "use the whole Fashion-MNIST instead of the embedded sample")),
+    _option("--download", action="store_true",
+            help=("download_full", "with --full: download Fashion-MNIST if it is not found "
+                                   "(SHA-256 checked)")),
+    _option("--out", default=None, metavar="DIR", help=("out", "output folder"),
+            suffix=" (default: runs/<NAME>)"),
+    _FORCE_FOLDER,
+    _SMOKE,
+    _SEED,
+    _option("--device", choices=DEVICES, default="cpu", help=_DEVICE_HELP, suffix=" (cpu)"),
+)
+
+
+def _experiment_arguments(ex, t, exps):
+    """What ``experiment`` takes from the registry: the names, their summaries, and each
+    experiment's own options (``--<option>``, given to the experiment that has it)."""
+    ex.epilog = "\n".join(f"  {n:20s} {e.summary}" for n, e in exps.items())
+    ex.formatter_class = argparse.RawDescriptionHelpFormatter
+    ex.add_argument("name", nargs="?", choices=list(exps), metavar="NAME",
+                    help=t("name", "the experiment") + ": " + ", ".join(exps))
+    seen = {}
+    for e in exps.values():
+        for dest, kw in e.options.items():
+            if dest in seen:
+                seen[dest].append(e.name)
+                continue
+            seen[dest] = [e.name]
+            kw = dict(kw)
+            kw.pop("default", None)
+            ex.add_argument("--" + dest.replace("_", "-"), dest="opt_" + dest,
+                            default=None, **kw)
+
+
 def build_parser(lang="en"):
-    """The argument parser (``lang='ja'`` for Japanese help text)."""
+    """The argument parser (``lang='ja'`` for Japanese help text), made from the table
+    ``SUBCOMMANDS``."""
     t = lambda key, en: _t(lang, key, en)  # noqa: E731
-    from . import experiments
+    from .. import experiments
     exps = experiments.registry()
     p = argparse.ArgumentParser(
         prog="tinygrad-jp",
@@ -129,120 +242,15 @@ def build_parser(lang="en"):
                    help=t("lang", "language of the help text (en / ja); LANG=ja_* also "
                                   "selects Japanese"))
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
-
-    # -- train
-    tr = sub.add_parser("train", help=t("train", "train a model; write weights, history, "
-                                                  "curves, summary and graph"),
-                        description=t("train", "Train a model; write weights, history, "
-                                               "curves, summary and graph."))
-    tr.add_argument("--model", choices=MODELS, default="simple_cnn",
-                    help=t("model", "the model") + " (default: simple_cnn)")
-    tr.add_argument("--dataset", choices=DATASETS, default="sample",
-                    help=t("dataset", "the data set ('sample' is the embedded Fashion-MNIST "
-                                      "sample and works offline)") + " (default: sample)")
-    tr.add_argument("--optimizer", choices=OPTIMIZERS, default="adam",
-                    help=t("optimizer", "the optimizer") + " (default: adam)")
-    tr.add_argument("--lr", type=float, default=None,
-                    help=t("lr", "learning rate (default: one per optimizer)") + ": "
-                    + ", ".join(f"{k} {v:g}" for k, v in DEFAULT_LR.items()))
-    tr.add_argument("--epochs", type=int, default=5, help=t("epochs", "epochs") + " (5)")
-    tr.add_argument("--batch-size", type=int, default=100,
-                    help=t("batch_size", "mini-batch size") + " (100)")
-    tr.add_argument("--weight-decay", type=float, default=0.0,
-                    help=t("weight_decay", "weight decay (L2) coefficient") + " (0)")
-    tr.add_argument("--lr-schedule", choices=LR_SCHEDULES, default="constant",
-                    help=t("lr_schedule", "learning-rate schedule over the epochs: "
-                                          "constant, or cosine (CosineAnnealingLR from --lr "
-                                          "down to 0 at the last epoch)"))
-    tr.add_argument("--dropout", type=float, default=None, metavar="P",
-                    help=t("dropout", "dropout ratio of the model's dropout layers "
-                                      "(deep_cnn: both, default 0.5; alexnet: the "
-                                      "classifier's; mlp: adds dropout)"))
-    tr.add_argument("--standardize", action="store_true",
-                    help=t("standardize", "shift and scale the images to mean 0, std 1 "
-                                          "per channel (statistics of the training set, "
-                                          "applied to both sets)"))
-    tr.add_argument("--augment", action="store_true",
-                    help=t("augment", "use the curriculum's augmentations (affine, Gaussian "
-                                      "noise)"))
-    tr.add_argument("--resize", type=int, default=None, metavar="N",
-                    help=t("resize", "resize images to N×N (for AlexNet / VGG16 / ResNet-18 "
-                                     "on 28×28 data)"))
-    tr.add_argument("--download", action="store_true",
-                    help=t("download", "download the data set's official files if they are "
-                                       "not found (SHA-256 checked)"))
-    tr.add_argument("--out", default=None, metavar="DIR",
-                    help=t("out", "output folder") + " (default: runs/train-<model>)")
-    tr.add_argument("--resume", action="store_true",
-                    help=t("resume", "continue from the checkpoint in the output folder"))
-    tr.add_argument("--force", action="store_true",
-                    help=t("force", "write into a non-empty output folder"))
-    tr.add_argument("--smoke", action="store_true",
-                    help=t("smoke", "tiny sizes, a few seconds (for tests)"))
-    tr.add_argument("--seed", type=int, default=0, help=t("seed", "random seed") + " (0)")
-    tr.add_argument("--device", choices=DEVICES, default="auto",
-                    help=t("device", "where to train: cpu, cuda (a GPU through CuPy) or auto "
-                                     "(cuda when a GPU can be used)") + " (auto)")
-
-    # -- graph
-    gr = sub.add_parser("graph", help=t("graph", "draw a model's computation graph, grouped "
-                                                 "by module"),
-                        description=t("graph", "Draw a model's computation graph, grouped by "
-                                               "module."))
-    gr.add_argument("--model", choices=MODELS, required=True, help=t("model", "the model"))
-    gr.add_argument("--dataset", choices=DATASETS, default="sample",
-                    help=t("dataset", "the data set whose image size to use")
-                    + " (default: sample, 1×28×28)")
-    gr.add_argument("--resize", type=int, default=None, metavar="N",
-                    help=t("resize", "resize images to N×N"))
-    gr.add_argument("--out", default=None, metavar="FILE",
-                    help=t("graph_out", "output file (.svg, .png, .pdf or .dot)")
-                    + " (default: <model>.svg)")
-    gr.add_argument("--max-depth", type=int, default=None,
-                    help=t("max_depth", "fold modules deeper than this into one box (1: one "
-                                        "box per layer)"))
-    gr.add_argument("--force", action="store_true",
-                    help=t("force", "overwrite an existing file"))
-
-    # -- experiment
-    ex = sub.add_parser("experiment", help=t("experiment", "rerun a curriculum experiment; "
-                                                           "write figures and report.md"),
-                        description=t("experiment", "Rerun a curriculum experiment; write "
-                                                    "figures and report.md."),
-                        epilog="\n".join(f"  {n:20s} {e.summary}" for n, e in exps.items()),
-                        formatter_class=argparse.RawDescriptionHelpFormatter)
-    ex.add_argument("name", nargs="?", choices=list(exps), metavar="NAME",
-                    help=t("name", "the experiment") + ": " + ", ".join(exps))
-    ex.add_argument("--list", action="store_true", help=t("list", "list the experiments"))
-    ex.add_argument("--full", action="store_true",
-                    help=t("full", "use the whole Fashion-MNIST instead of the embedded "
-                                   "sample"))
-    ex.add_argument("--download", action="store_true",
-                    help=t("download_full", "with --full: download Fashion-MNIST if it is not "
-                                            "found (SHA-256 checked)"))
-    ex.add_argument("--out", default=None, metavar="DIR",
-                    help=t("out", "output folder") + " (default: runs/<NAME>)")
-    ex.add_argument("--force", action="store_true",
-                    help=t("force", "write into a non-empty output folder"))
-    ex.add_argument("--smoke", action="store_true",
-                    help=t("smoke", "tiny sizes, a few seconds (for tests)"))
-    ex.add_argument("--seed", type=int, default=0, help=t("seed", "random seed") + " (0)")
-    ex.add_argument("--device", choices=DEVICES, default="cpu",
-                    help=t("device", "where to train: cpu, cuda (a GPU through CuPy) or auto "
-                                     "(cuda when a GPU can be used)") + " (cpu)")
-    seen = {}
-    for e in exps.values():
-        for dest, kw in e.options.items():
-            if dest in seen:
-                seen[dest].append(e.name)
-                continue
-            seen[dest] = [e.name]
-            kw = dict(kw)
-            kw.pop("default", None)
-            ex.add_argument("--" + dest.replace("_", "-"), dest="opt_" + dest,
-                            default=None, **kw)
-
-    sub.add_parser("demo", help=t("demo", "a ten-second autograd demo on NumPy alone"))
+    for name, command in SUBCOMMANDS.items():
+        key, short = command.help
+        sp = sub.add_parser(name, help=t(key, short),
+                            **({"description": t(key, command.description)}
+                               if command.description else {}))
+        for flags, (key, en), suffix, kwargs in command.options:
+            sp.add_argument(*flags, help=t(key, en) + suffix, **kwargs)
+        if command.extend is not None:
+            command.extend(sp, t, exps)
     return p
 
 
@@ -265,7 +273,7 @@ def _cli_hint(error):
 def load_dataset(name, smoke=False, download=False):
     """``(train, test)`` datasets for a ``--dataset`` name (errors say how to get the files);
     ``download`` fetches missing files (``--download``)."""
-    from . import data
+    from .. import data
     if name == "sample" and download:
         _fail("--download: --dataset sample ships inside the package; there is nothing to "
               "download")
@@ -316,7 +324,7 @@ DROPOUT_MODELS = ("mlp", "deep_cnn", "alexnet")
 def build_model(name, shape, num_classes=10, resize=None, dropout=None):
     """The model ``name`` for images of ``shape`` (C, H, W), after ``--resize``;
     ``dropout`` sets the ratio of the model's dropout layers (for ``mlp`` it adds them)."""
-    from . import models
+    from .. import models
     c, h, w = shape
     if resize:
         h = w = resize
@@ -361,7 +369,7 @@ def build_model(name, shape, num_classes=10, resize=None, dropout=None):
 
 def build_optimizer(name, params, lr=None, weight_decay=0.0):
     """The optimizer for an ``--optimizer`` name."""
-    from . import optim
+    from .. import optim
     lr = DEFAULT_LR[name] if lr is None else lr
     if not lr > 0:
         _fail(f"--lr must be positive, got {lr}")
@@ -391,7 +399,7 @@ def resolve_device(name):
     if name == "auto":
         return "cuda" if tg.cuda.is_available() else "cpu"
     if name == "cuda" and not tg.cuda.is_available():
-        from .devices import cuda_module
+        from ..devices import cuda_module
         try:
             cuda_module()
         except RuntimeError as e:
@@ -401,7 +409,7 @@ def resolve_device(name):
 
 def build_scheduler(name, optimizer, epochs):
     """The learning-rate scheduler for an ``--lr-schedule`` name (None for constant)."""
-    from . import optim
+    from .. import optim
     if name == "constant":
         return None
     if name == "cosine":
@@ -424,7 +432,7 @@ class _Resize:
 
 def _standardizer(train_ds):
     """Normalize to mean 0, std 1 per channel with the training images' statistics."""
-    from .data.transforms import Normalize
+    from ..data.transforms import Normalize
     images = train_ds.data                       # uint8 N×C×H×W
     total = np.zeros(images.shape[1])
     total_sq = np.zeros(images.shape[1])
@@ -440,7 +448,7 @@ def _standardizer(train_ds):
 
 def _compose(*steps):
     """The given transforms (None skipped) in order, or None."""
-    from .data.transforms import Compose
+    from ..data.transforms import Compose
     steps = [t for t in steps if t is not None]
     if not steps:
         return None
@@ -448,7 +456,7 @@ def _compose(*steps):
 
 
 def _augmentation(channels):
-    from .data import transforms as T
+    from ..data import transforms as T
     steps = [T.RandomAffine(degrees=10, translate=(0.1, 0.1), scale=(0.9, 1.1), shear=10),
              T.GaussianNoise(0.1, clip=True)]
     if channels == 3:
@@ -459,8 +467,8 @@ def _augmentation(channels):
 def _save_graph(model, input_size, path, max_depth=None):
     """Draw and save the graph; without ``dot``, write the DOT source beside and say so.
     Returns (written path, message)."""
-    from . import viz
-    from .autograd import no_grad  # noqa: F401  (graph needs grad mode on)
+    from .. import viz
+    from ..autograd import no_grad  # noqa: F401  (graph needs grad mode on)
     was = model.training
     model.eval()
     try:
@@ -544,7 +552,7 @@ def _check_resume(args, out):
 def cmd_train(args):
     """``tinygrad-jp train``: build, train with :func:`tinygrad_jp.train.fit` (progress bar,
     checkpoints that survive Ctrl-C, exact resume) and write the results."""
-    from .experiments.run_folder import OutputExistsError, RunFolder, RunLockedError
+    from ..experiments.run_folder import OutputExistsError, RunFolder, RunLockedError
 
     if args.epochs < 1:
         _fail(f"--epochs must be >= 1, got {args.epochs}")
@@ -571,12 +579,33 @@ def cmd_train(args):
 
 
 def _train(args, out):
-    """The body of ``tinygrad-jp train``, writing into the folder ``out``."""
-    import tinygrad_jp as tg
-    from . import nn, train, viz
-    from .data import DataLoader
-
+    """The body of ``tinygrad-jp train``, writing into the folder ``out``: set up, describe
+    the model, train, write the results."""
     device = resolve_device(args.device)
+    run = _set_up(args)
+    summary, graph_msg = _describe(run, out)
+    run.model.to(device)   # after the summary and graph (made on the CPU); fit moves batches
+    if not args.resume:
+        _write_run_file(args, run, device, out)
+    print(f"{args.model} on {args.dataset} ({device}): {summary.total_params:,} parameters, "
+          f"{len(run.train_ds):,} training / {len(run.test_ds):,} test images, optimizer "
+          f"{args.optimizer} (lr {run.opt.param_groups[0]['lr']:g})"
+          + (f"; resuming from {out / _CKPT_DIR}" if args.resume else ""))
+    history = _fit(args, run, out)
+    if history is None:
+        return 130          # interrupted: the checkpoint says where to resume
+    _write_results(args, run.model, history, out)
+    print(graph_msg)
+    print(f"wrote {out}/: model.safetensors, history.json, history.csv, curves.png, "
+          f"summary.txt, {Path(_save_graph_name(out)).name}, {_CKPT_DIR}/")
+    return 0
+
+
+def _set_up(args):
+    """The data, model, optimizer, scheduler and loaders of a ``train`` run."""
+    import tinygrad_jp as tg
+    from ..data import DataLoader
+
     train_ds, test_ds = load_dataset(args.dataset, smoke=args.smoke, download=args.download)
     shape = tuple(train_ds.data.shape[1:])
     tg.manual_seed(args.seed)
@@ -585,33 +614,42 @@ def _train(args, out):
     opt = build_optimizer(args.optimizer, model.parameters(), args.lr, args.weight_decay)
     scheduler = build_scheduler(args.lr_schedule, opt, args.epochs)
     size = args.resize or shape[1]
-    input_size = (1, shape[0], size, size)
     resize = _Resize(args.resize) if args.resize else None
     aug = _augmentation(shape[0]) if args.augment else None
     standardize = _standardizer(train_ds) if args.standardize else None
-    train_tf = _compose(aug, resize, standardize)
     train_loader = DataLoader(train_ds, batch_size=args.batch_size, shuffle=True,
-                              transform=train_tf)
+                              transform=_compose(aug, resize, standardize))
     test_loader = DataLoader(test_ds, batch_size=max(args.batch_size, 200),
                              transform=_compose(resize, standardize))
+    return SimpleNamespace(train_ds=train_ds, test_ds=test_ds, model=model, opt=opt,
+                           scheduler=scheduler, input_size=(1, shape[0], size, size),
+                           train_loader=train_loader, test_loader=test_loader)
 
-    summary = nn.summary(model, input_size)
+
+def _describe(run, out):
+    """Write the model's summary and graph; return (the summary, the graph's message)."""
+    from .. import nn
+    summary = nn.summary(run.model, run.input_size)
     atomic_write_text(out / "summary.txt", str(summary) + "\n")
-    _, graph_msg = _save_graph(model, input_size, out / "graph.svg", max_depth=1)
-    model.to(device)     # after the summary and graph (made on the CPU); fit moves batches
-    if not args.resume:
-        run = {k: getattr(args, k) for k in ("model", "dataset", "optimizer", "lr",
-                                             "lr_schedule", "batch_size", "weight_decay",
-                                             "standardize", "dropout", "augment",
-                                             "resize", "seed", "smoke")}
-        run["lr_used"] = opt.param_groups[0]["lr"]
-        run["device"] = device
-        atomic_write_text(out / _RUN_FILE, json.dumps(run, indent=2) + "\n")
-    print(f"{args.model} on {args.dataset} ({device}): {summary.total_params:,} parameters, "
-          f"{len(train_ds):,} training / {len(test_ds):,} test images, optimizer "
-          f"{args.optimizer} (lr {opt.param_groups[0]['lr']:g})"
-          + (f"; resuming from {out / _CKPT_DIR}" if args.resume else ""))
+    _, graph_msg = _save_graph(run.model, run.input_size, out / "graph.svg", max_depth=1)
+    return summary, graph_msg
 
+
+def _write_run_file(args, run, device, out):
+    """``run.json``: the arguments of a new run (``--resume`` checks them against it)."""
+    record = {k: getattr(args, k) for k in ("model", "dataset", "optimizer", "lr",
+                                            "lr_schedule", "batch_size", "weight_decay",
+                                            "standardize", "dropout", "augment",
+                                            "resize", "seed", "smoke")}
+    record["lr_used"] = run.opt.param_groups[0]["lr"]
+    record["device"] = device
+    atomic_write_text(out / _RUN_FILE, json.dumps(record, indent=2) + "\n")
+
+
+def _fit(args, run, out):
+    """Train with :func:`tinygrad_jp.train.fit`; the history, or None when interrupted
+    (after saying how to resume)."""
+    from .. import nn, train
     checkpoint = train.ModelCheckpoint(out / _CKPT_DIR)
     callbacks = [checkpoint]
     if not sys.stderr.isatty():
@@ -622,10 +660,11 @@ def _train(args, out):
                   f"{logs['val_acc']:.4f}", flush=True)
         callbacks.append(train.LambdaCallback(on_epoch_end=epoch_line))
     try:
-        history = train.fit(model, nn.CrossEntropyLoss(), opt, train_loader, test_loader,
-                            epochs=args.epochs, callbacks=callbacks, scheduler=scheduler,
-                            resume=(out / _CKPT_DIR) if args.resume else None,
-                            seed=None if args.resume else args.seed)
+        return train.fit(run.model, nn.CrossEntropyLoss(), run.opt, run.train_loader,
+                         run.test_loader, epochs=args.epochs, callbacks=callbacks,
+                         scheduler=run.scheduler,
+                         resume=(out / _CKPT_DIR) if args.resume else None,
+                         seed=None if args.resume else args.seed)
     except train.TrainingInterrupted as e:
         where = e.checkpoint or checkpoint.last_path
         print(file=sys.stderr)
@@ -636,13 +675,18 @@ def _train(args, out):
         else:
             print("interrupted before anything could be saved; nothing to resume.",
                   file=sys.stderr)
-        return 130
+        return None
     except train.NonFiniteLossError as e:
         _fail(f"{e}\nThe training diverged: try a smaller --lr (it was "
-              f"{opt.param_groups[0]['lr']:g}).")
+              f"{run.opt.param_groups[0]['lr']:g}).")
     except train.CheckpointError as e:
         _fail(f"--resume: {e}")
 
+
+def _write_results(args, model, history, out):
+    """The weights, the history (JSON, CSV) and the curves; print the last epoch's figures."""
+    import tinygrad_jp as tg
+    from .. import viz
     tg.save(model.state_dict(), out / "model.safetensors",
             metadata={"model": args.model, "dataset": args.dataset,
                       "epochs": str(len(history["epoch"]))})
@@ -658,10 +702,6 @@ def _train(args, out):
         print(f"epochs: {len(history['epoch'])}; train loss {history['train_loss'][-1]:.4f}, "
               f"train accuracy {history['train_acc'][-1]:.4f}")
         print(f"test accuracy: {history['val_acc'][-1]:.4f}")
-    print(graph_msg)
-    print(f"wrote {out}/: model.safetensors, history.json, history.csv, curves.png, "
-          f"summary.txt, {Path(_save_graph_name(out)).name}, {_CKPT_DIR}/")
-    return 0
 
 
 def _save_graph_name(out):
@@ -693,7 +733,7 @@ def cmd_graph(args):
 def _fetch_full_fashion_mnist():
     """``experiment --full --download``: find or fetch Fashion-MNIST before the run (the
     experiment then finds the verified files where the download put them)."""
-    from . import data
+    from .. import data
     try:
         data.FashionMNIST(train=True, download=True)
         data.FashionMNIST(train=False, download=True)
@@ -703,8 +743,8 @@ def _fetch_full_fashion_mnist():
 
 def cmd_experiment(args, parser_ex=None):
     """``tinygrad-jp experiment``."""
-    from . import experiments
-    from .experiments.run_folder import OutputExistsError, RunLockedError
+    from .. import experiments
+    from ..experiments.run_folder import OutputExistsError, RunLockedError
     reg = experiments.registry()
     if args.list or args.name is None:
         if args.name is None and not args.list:
@@ -743,7 +783,7 @@ def cmd_experiment(args, parser_ex=None):
     except (OutputExistsError, RunLockedError) as e:
         _fail(str(e))
     except Exception as e:  # a missing data set is a user problem, not a traceback
-        from .data import DatasetError
+        from ..data import DatasetError
         if isinstance(e, DatasetError):
             _fail(f"the data set is not available:\n{_cli_hint(e)}\n(without --full the "
                   "experiment uses the embedded sample and works offline)")
@@ -754,6 +794,43 @@ def cmd_experiment(args, parser_ex=None):
         print(f"  [{'shown' if e.shown else 'NOT shown'}] {e.claim}: {e.evidence}")
     print(f"done in {report.elapsed:.1f} s: {out / 'report.md'}")
     return 0
+
+
+# ------------------------------------------------------------------------------- demo
+def cmd_demo(args):
+    """``tinygrad-jp demo``."""
+    from .demo import demo
+    demo()
+    return 0
+
+
+# ----------------------------------------------------------------- the subcommands' table
+class Subcommand(NamedTuple):
+    """A row of ``SUBCOMMANDS``: help as (key of _JA, English), the English description,
+    the options' table, the function that runs it, and what it adds to its parser from
+    the experiments' registry."""
+    help: tuple
+    description: str
+    options: tuple
+    run: Callable
+    extend: Callable | None = None
+
+
+SUBCOMMANDS = {
+    "train": Subcommand(("train", "train a model; write weights, history, curves, summary "
+                                  "and graph"),
+                        "Train a model; write weights, history, curves, summary and graph.",
+                        TRAIN_OPTIONS, cmd_train),
+    "graph": Subcommand(("graph", "draw a model's computation graph, grouped by module"),
+                        "Draw a model's computation graph, grouped by module.",
+                        GRAPH_OPTIONS, cmd_graph),
+    "experiment": Subcommand(("experiment", "rerun a curriculum experiment; write figures "
+                                            "and report.md"),
+                             "Rerun a curriculum experiment; write figures and report.md.",
+                             EXPERIMENT_OPTIONS, cmd_experiment, _experiment_arguments),
+    "demo": Subcommand(("demo", "a ten-second autograd demo on NumPy alone"), "", (),
+                       cmd_demo),
+}
 
 
 # -------------------------------------------------------------------------------- main
@@ -771,24 +848,13 @@ def main(argv=None):
         parser.print_help()
         return 0
     try:
-        if args.command == "train":
-            return cmd_train(args)
-        if args.command == "graph":
-            return cmd_graph(args)
-        if args.command == "experiment":
-            return cmd_experiment(args)
-        if args.command == "demo":
-            from .__main__ import demo
-            demo()
-            return 0
+        return SUBCOMMANDS[args.command].run(args)
     except CLIError as e:
         print(f"tinygrad-jp {args.command}: error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("\ninterrupted", file=sys.stderr)
         return 130
-    parser.error(f"unknown command {args.command!r}")
-    return 2
 
 
 if __name__ == "__main__":

@@ -241,3 +241,66 @@ def relu(x):
 
 def positive_mask(g, ref):
     return _POSITIVE_MASK(g, ref) if _fused(g) else generic.positive_mask(g, ref)
+
+
+# ---------------------------------------------------------------------- optimizer updates
+# One launch per parameter instead of ~12 small ones: the formulas are the optimizers'
+# (optim/adam.py, optim/sgd.py), line for line.
+_ADAM = cupy.ElementwiseKernel(
+    "T g, T l2, T decay, T one_minus_beta1, T beta2, T one_minus_beta2, T bc2_sqrt, T eps, "
+    "T step_size",
+    "T w, T m, T v",
+    """
+    const T grad = g + l2 * w;                      // g + λw (coupled L2; λ = 0 without)
+    w *= decay;                                     // w (1 − lr·λ) (AdamW; 1 without)
+    m += one_minus_beta1 * (grad - m);              // m = β1 m + (1 − β1) g
+    v = beta2 * v + one_minus_beta2 * (grad * grad);  // v = β2 v + (1 − β2) g²
+    w -= step_size * (m / (sqrt(v) / bc2_sqrt + eps));  // w − lr·m̂ / (√v̂ + eps)
+    """,
+    "tinygrad_jp_adam")
+
+_SGD = cupy.ElementwiseKernel(
+    "T g, T lr, T l2", "T w",
+    "w -= lr * (g + l2 * w);",                      # w − lr (g + λw)
+    "tinygrad_jp_sgd")
+
+_SGD_MOMENTUM = cupy.ElementwiseKernel(
+    "T g, T lr, T l2, T momentum, T keep, bool nesterov", "T w, T b",
+    """
+    const T grad = g + l2 * w;                      // g + λw
+    b = momentum * b + keep * grad;                 // b = μ b + (1 − dampening) g
+    w -= lr * (nesterov ? grad + momentum * b : b); // w − lr·(g + μ b | b)
+    """,
+    "tinygrad_jp_sgd_momentum")
+
+
+def _same_dtype(*arrays):
+    return _fused(arrays[0]) and all(a.dtype == arrays[0].dtype for a in arrays)
+
+
+def adam_update(w, g, m, v, *, lr, betas, eps, t, l2, decay):
+    """Adam's (or AdamW's) step ``t`` in place on ``w``, ``m``, ``v``; False (nothing
+    done) where the arrays do not fit the kernel, so the caller runs its array code."""
+    if not _same_dtype(w, g, m, v):
+        return False
+    beta1, beta2 = betas
+    s = w.dtype.type
+    _ADAM(g, s(l2), s(decay), s(1 - beta1), s(beta2), s(1 - beta2),
+          s((1 - beta2 ** t) ** 0.5), s(eps), s(lr / (1 - beta1 ** t)), w, m, v)
+    return True
+
+
+def sgd_update(w, g, buf, *, lr, l2, momentum, dampening, nesterov):
+    """SGD's step in place on ``w`` (and the momentum buffer ``buf``); False where the
+    kernel does not apply (the first momentum step, which starts the buffer)."""
+    if momentum == 0:
+        if not _same_dtype(w, g):
+            return False
+        s = w.dtype.type
+        _SGD(g, s(lr), s(l2), w)
+        return True
+    if buf is None or not _same_dtype(w, g, buf):
+        return False
+    s = w.dtype.type
+    _SGD_MOMENTUM(g, s(lr), s(l2), s(momentum), s(1 - dampening), bool(nesterov), w, buf)
+    return True

@@ -1,6 +1,7 @@
 """Adam and AdamW (decoupled weight decay)."""
 import numpy as np
 
+from ..kernels import for_array
 from .optimizer import Optimizer
 
 __all__ = ["Adam", "AdamW"]
@@ -64,6 +65,11 @@ class Adam(Optimizer):
             state["step"] += 1
             t = state["step"]
             m, v = state["exp_avg"], state["exp_avg_sq"]
+            if not amsgrad and hasattr(kernels := for_array(w), "adam_update") and \
+                    kernels.adam_update(w, g, m, v, lr=lr, betas=(beta1, beta2), eps=eps, t=t,
+                                        l2=0.0 if self._decoupled else weight_decay,
+                                        decay=1 - lr * weight_decay if self._decoupled else 1.0):
+                continue     # a GPU: the update below, fused into one kernel
             tmp = self._buffer(p)
 
             if self._decoupled:

@@ -1,6 +1,7 @@
 """Stochastic gradient descent, with optional (Nesterov) momentum and weight decay."""
 import numpy as np
 
+from ..kernels import for_array
 from .optimizer import Optimizer
 
 __all__ = ["SGD"]
@@ -55,6 +56,12 @@ class SGD(Optimizer):
         nesterov = bool(group["nesterov"])
         for p, g in self._params_with_grad(group):
             w = p.data
+            kernels = for_array(w)
+            if hasattr(kernels, "sgd_update") and kernels.sgd_update(
+                    w, g, self.state[p].get("momentum_buffer") if momentum else None, lr=lr,
+                    l2=weight_decay, momentum=momentum, dampening=dampening,
+                    nesterov=nesterov):
+                continue     # a GPU: the update below, fused into one kernel
             tmp = self._buffer(p)
             g = self._weight_decayed(p, g, weight_decay, 0)   # g + λw (in tmp)
             if momentum != 0:

@@ -79,11 +79,14 @@ __all__ = ["Experiment", "Report", "Effect", "register", "get", "names", "regist
            "run_experiment", "prepare_out_dir", "OutputExistsError", "RunLockedError", "Data",
            "load_data", "train_classifier", "TrainResult", "Progress", "accuracy", "rng",
            "plot_curve_grid", "train_test_curves", "tr",
-           "set_threads_note", "check_report"]
+           "set_threads_note", "check_report", "seeds_for", "SEEDS", "stack_values",
+           "CourseBatches"]
 
 _REGISTRY: dict[str, "Experiment"] = {}
 # The device the running experiment trains on (set by run_experiment).
 _DEVICE = contextvars.ContextVar("tinygrad_jp_experiment_device", default="cpu")
+# The languages to draw callable figures in besides the run's own (run_experiment).
+_FIGURE_LANGS = contextvars.ContextVar("tinygrad_jp_experiment_figure_langs", default=())
 
 
 @dataclasses.dataclass(frozen=True)
@@ -160,6 +163,22 @@ def get(name) -> Experiment:
     return reg[name]
 
 
+# How many seeds each mode runs its conditions at (claims are decided over them).
+SEEDS = {"smoke": 1, "default": 3, "full": 5, "gpu": 5}
+_SEEDS = contextvars.ContextVar("tinygrad_jp_experiment_seeds", default=None)
+
+
+def seeds_for(seed=0, full=False, smoke=False):
+    """The seeds an experiment runs its conditions at: ``seed``, ``seed + 1``, ... —
+    one for a smoke test, three by default, five with ``--full`` or on a GPU
+    (``run_experiment(seeds=n)`` chooses another number)."""
+    n = _SEEDS.get()
+    if n is None:
+        n = SEEDS["smoke"] if smoke else SEEDS["full"] if full else \
+            SEEDS["gpu"] if _DEVICE.get() != "cpu" else SEEDS["default"]
+    return [int(seed) + i for i in range(int(n))]
+
+
 def rng(seed, salt=0):
     """A NumPy generator for an experiment's own draws (batch choice, subsets)."""
     return np.random.default_rng([int(seed), int(salt)])
@@ -227,7 +246,7 @@ class Report:
                  description="", seeds=None):
         self.name = name
         self.lang = current_language()      # the language of the report and its figures
-        self.figure_langs: tuple = ()       # extra languages to draw callable figures in
+        self.figure_langs = _FIGURE_LANGS.get()     # more languages for callable figures
         self.out_dir = Path(out_dir)
         self.title = title
         self.description = description
@@ -378,7 +397,7 @@ class Report:
             for e in self.effects:
                 mark = _mark(e.shown, self.lang)
                 extra = f" ({e.verdict})" if e.verdict else ""
-                lines.append(f"- {e.claim} — {mark} {t('in this run', 'この実行で')}: "
+                lines.append(f"- {e.claim} — {mark}{t(' in this run', '')}: "
                              f"{e.evidence}{extra}")
         else:
             lines.append(t("- (no effect checked)", "- (確認した効果なし)"))
@@ -447,7 +466,8 @@ def _mark(shown, lang="en"):
 
 # ------------------------------------------------------------------------------ running
 def run_experiment(name, out_dir=None, full=False, smoke=False, seed=0, force=False,
-                   command=None, lang="en", device="cpu", **options) -> Report:
+                   command=None, lang="en", device="cpu", seeds=None, figure_langs=(),
+                   **options) -> Report:
     """Run the experiment ``name`` and write its report; returns the :class:`Report`.
 
     ``out_dir`` defaults to ``runs/<name>``. A previous run of the same experiment there
@@ -457,7 +477,10 @@ def run_experiment(name, out_dir=None, full=False, smoke=False, seed=0, force=Fa
     another run is writing into right now raises :class:`RunLockedError`. ``command``
     is how the report names the command that made it; ``lang="ja"`` labels the figures
     in Japanese (the report's text stays English); ``device='cuda'`` trains on the GPU
-    (the report's settings say where it ran). Unknown ``options`` raise TypeError.
+    (the report's settings say where it ran). ``seeds``: how many seeds the conditions
+    run at (default :data:`SEEDS`: 1 smoke, 3 default, 5 full or GPU). ``figure_langs``
+    (e.g. ``("en", "ja")``): draw the figures in these languages too, into
+    ``<out>/<lang>/`` (what the docs keep). Unknown ``options`` raise TypeError.
     """
     exp = get(name)
     unknown = set(options) - set(exp.options)
@@ -479,12 +502,16 @@ def run_experiment(name, out_dir=None, full=False, smoke=False, seed=0, force=Fa
         np.random.seed(int(seed) % 2 ** 32)
         start = time.perf_counter()
         token = _DEVICE.set(str(device))
+        seeds_token = _SEEDS.set(None if seeds is None else max(1, int(seeds)))
+        langs_token = _FIGURE_LANGS.set(tuple(figure_langs))
         try:
             with language(lang):
                 report = exp.run(folder.path, full=bool(full), smoke=bool(smoke),
                                  seed=int(seed), **kwargs)
         finally:
             _DEVICE.reset(token)
+            _SEEDS.reset(seeds_token)
+            _FIGURE_LANGS.reset(langs_token)
         if not isinstance(report, Report):
             raise TypeError(f"experiment {name}: run() must return a Report, got "
                             f"{type(report).__name__}")
@@ -862,13 +889,37 @@ def experiment_device():
 # ------------------------------------------------------------------------------- plots
 def train_test_curves(result):
     """``{training set: (steps, acc), test set: (steps, acc)}`` of a :class:`TrainResult`,
-    labelled in the figures' language (one panel of :func:`plot_curve_grid`)."""
-    return {tr("training set", "訓練データ"): (result.steps, result.train_acc),
-            tr("test set", "テストデータ"): (result.steps, result.test_acc)}
+    labelled in the figures' language (one panel of :func:`plot_curve_grid`). Given a
+    list of results (one per seed), the accuracies are a 2-D array, one row per seed
+    (NaN after a run that stopped early), which :func:`plot_curve_grid` draws as the
+    mean with the band from the lowest to the highest seed."""
+    if isinstance(result, TrainResult):
+        return {tr("training set", "訓練データ"): (result.steps, result.train_acc),
+                tr("test set", "テストデータ"): (result.steps, result.test_acc)}
+    results = list(result)
+    longest = max(results, key=lambda r: len(r.steps))
+
+    def stack(attr):
+        out = np.full((len(results), len(longest.steps)), np.nan)
+        for i, r in enumerate(results):
+            v = getattr(r, attr)
+            out[i, :len(v)] = v
+        return out
+    return {tr("training set", "訓練データ"): (longest.steps, stack("train_acc")),
+            tr("test set", "テストデータ"): (longest.steps, stack("test_acc"))}
 
 
-def plot_curve_grid(panels, ncols=3, ylabel=None, xlabel=None, ylim=(0, 1),
-                    title=None, path=None, legend_loc="outside lower center"):
+def stack_values(values):
+    """Per-seed sequences of unequal length as one 2-D array, NaN-padded."""
+    n = max(len(v) for v in values)
+    out = np.full((len(values), n), np.nan)
+    for i, v in enumerate(values):
+        out[i, :len(v)] = v
+    return out
+
+
+def plot_curve_grid(panels, ncols=3, ylabel=None, xlabel=None, ylim=(0, 1.02),
+                    title=None, path=None, legend_loc="outside lower center", diverged=()):
     """A grid of small plots, one per run, each with several curves.
 
     ``panels`` maps a panel title to ``{curve label: (x, y)}``; curves of the same label
@@ -898,12 +949,31 @@ def plot_curve_grid(panels, ncols=3, ylabel=None, xlabel=None, ylim=(0, 1),
         ax = fig.add_subplot(nrows, ncols, i + 1, sharey=first)
         first = first or ax
         longest = 0
+        broken = ptitle in diverged
         for label, (x, y) in curves.items():
             c = colours.setdefault(label, palette[len(colours) % len(palette)])
-            line, = ax.plot(np.asarray(x), np.asarray(y), label=str(label), color=c,
-                            linewidth=1.2, marker="o" if len(y) == 1 else None)
+            x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+            if y.ndim == 2:
+                if y.shape[0] > 1:
+                    with np.errstate(all="ignore"):
+                        ax.fill_between(x, np.nanmin(y, 0), np.nanmax(y, 0), color=c,
+                                        alpha=0.2, linewidth=0)
+                with np.errstate(all="ignore"):
+                    y = np.nanmean(y, 0) if y.shape[0] > 1 else y[0]
+            line, = ax.plot(x, y, label=str(label), color=c, linewidth=1.2,
+                            linestyle=":" if broken else "-",
+                            marker="o" if len(y) == 1 else None)
+            if broken:
+                ok = np.flatnonzero(np.isfinite(y))
+                if ok.size:
+                    ax.plot(x[ok[-1]], y[ok[-1]], "x", color="tab:red", markersize=8,
+                            markeredgewidth=2)
             handles.setdefault(str(label), line)
             longest = max(longest, len(y))
+        if broken:
+            ax.text(0.5, 0.5, tr("diverged (loss → NaN)", "発散 (損失 → NaN)"),
+                    transform=ax.transAxes, ha="center", va="center", color="tab:red",
+                    fontsize=9, bbox=dict(facecolor="white", alpha=0.8, edgecolor="none"))
         _integer_ticks(ax, longest)
         ax.set_title(str(ptitle), fontsize=9)
         if ylim is not None:

@@ -29,7 +29,7 @@ import math
 
 import numpy as np
 
-__all__ = ["Check", "check", "difference", "all_of", "CONFIDENCE"]
+__all__ = ["Check", "check", "difference", "all_of", "spread", "reached", "CONFIDENCE"]
 
 CONFIDENCE = 0.95
 
@@ -101,7 +101,9 @@ class Check:
         if self.n < 2 or not math.isfinite(self.half_width):
             return _fmt(self.mean)
         big = max(abs(self.mean), self.half_width)
-        if 1e-3 <= big < 100:
+        if 10 <= big < 1e5:
+            return f"{self.mean:.0f} ± {self.half_width:.0f}"
+        if 1e-3 <= big < 10:
             return f"{self.mean:.3f} ± {self.half_width:.3f}"
         return f"{_fmt(self.mean)} ± {_fmt(self.half_width)}"
 
@@ -178,3 +180,20 @@ def difference(a, b, margin=0.0) -> Check:
 def all_of(*checks) -> bool:
     """True when every check is shown (a compound claim)."""
     return all(c.shown for c in checks)
+
+
+def spread(values):
+    """``'mean ± half-width'`` of one number measured at several seeds (for tables)."""
+    v = np.asarray(values, dtype=float)
+    return check(v if v.size else [np.nan]).spread() if v.size > 1 else \
+        (_fmt(float(v[0])) if v.size else "nan")
+
+
+def reached(steps, values, level, never=math.nan):
+    """The first iteration in ``steps`` at which ``values`` reach ``level`` ("faster" is
+    measured as iterations to a threshold), or ``never`` when they do not (pass a
+    number past the run's end to compare a run that never got there)."""
+    for s, a in zip(steps, values, strict=False):
+        if a >= level:
+            return float(s)
+    return float(never)

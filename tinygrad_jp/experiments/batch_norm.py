@@ -232,8 +232,9 @@ def _plot_final(results, scales, seeds):
                                          ("final_test_acc", "s--", tr("test", "テスト"), 0.7)):
             v = np.array([[getattr(results[(x, bn, k)], attr) for k in seeds] for x in s])
             mean = v.mean(1)
-            ax.errorbar(s, mean, yerr=[mean - v.min(1), v.max(1) - mean], fmt=style,
-                        color=colour, alpha=alpha, capsize=2, label=f"{label}, {name}")
+            err = np.clip([mean - v.min(1), v.max(1) - mean], 0, None)
+            ax.errorbar(s, mean, yerr=err, fmt=style, color=colour, alpha=alpha, capsize=2,
+                        label=f"{label}, {name}")
     ax.set_xscale("log")
     ax.set_xlabel(tr("initial weight scale (std of N(0, std²))",
                      "重みの初期値のスケール (N(0, std²) の std)"))

@@ -11,8 +11,9 @@ of it, which plays the part of the lab report's contest data (rotated, noisy, th
 """
 import numpy as np
 
-from .base import (Report, accuracy, load_data, plot_curve_grid, register, rng,
+from .base import (Report, accuracy, load_data, plot_curve_grid, register, rng, seeds_for,
                    train_classifier, train_test_curves, tr)
+from .claims import difference, spread
 
 N_TRAIN = 1000
 RUNS = ("none", "affine", "affine + noise + thicken")
@@ -46,6 +47,16 @@ def _pipeline(run, t):
     return Compose([t["RandomAffine"], t["GaussianNoise"], t["Thicken"]])
 
 
+def _held_out(rng_=None):
+    """Distortions the training pipeline never makes: rotations of 15–25° (training turns
+    at most 10°), additive noise (training's is multiplicative) and an 8×8 occluding
+    square (training has none)."""
+    from ..data.transforms import Compose, Cutout, GaussianNoise, RandomAffine
+    return Compose([RandomAffine(degrees=(15, 25), rng=rng_),
+                    GaussianNoise(0.15, mode="additive", clip=True, rng=rng_),
+                    Cutout(8, rng=rng_)])
+
+
 def _final(values):
     k = min(FINAL_WINDOW, len(values))
     return float(np.mean(values[-k:]))
@@ -59,11 +70,11 @@ def run(out_dir, full=False, smoke=False, seed=0) -> Report:
     import tinygrad_jp as tg
     from .. import optim, viz
     from ..models import SimpleConvNet
-    from ..nn import functional as F
-    from ..tensor import Tensor
 
-    report = Report("augmentation", out_dir, "Data augmentation on a small training set",
-                    full=full, smoke=smoke, seed=seed,
+    seeds = seeds_for(seed, full, smoke)
+    report = Report("augmentation", out_dir, tr("Data augmentation on a small training set",
+                                                "少ない訓練データでのデータ拡張"),
+                    full=full, smoke=smoke, seed=seed, seeds=seeds,
                     description="The lab report (NumPy CNN and GAN, 3.4 Data-augmentation): "
                                 "on-line augmentation of every mini-batch with an affine map "
                                 "(rotate / shear / shift / zoom, bilinear), multiplicative "
@@ -81,6 +92,9 @@ def run(out_dir, full=False, smoke=False, seed=0) -> Report:
     report.setting("Thicken", "3×3 grey dilation on a quarter of the images "
                               "(Thicken(p=0.25, mode='max'))")
     report.setting("runs", "; ".join(RUNS))
+    report.setting("held-out distortions", "rotation 15–25°, additive noise N(0, 0.15²), an "
+                                           "8×8 black square (Cutout(8)): none of them made "
+                                           "by the training pipeline")
     report.setting("network", "SimpleConvNet(weight_init_std='he') (conv 30×5×5 – pool – "
                               "100 – 10; He initial weights, so that it learns, and overfits, "
                               "within the budget)")
@@ -106,90 +120,109 @@ def run(out_dir, full=False, smoke=False, seed=0) -> Report:
     changes = {k: float(np.abs(v - originals).mean()) for k, v in rows.items() if k != "original"}
     report.result("mean_abs_change", changes)
     grid = np.concatenate(list(rows.values()))
-    report.figure("augmented_samples.png", viz.plot_image_grid(
-        grid, ncols=GRID_IMAGES, normalize=None,
+    report.figure("augmented_samples.png", lambda: viz.plot_image_grid(
+        grid, ncols=GRID_IMAGES, normalize=None, row_labels=list(rows),
         title=tr("rows: original / RandomAffine / GaussianNoise / Thicken / all three",
                  "行: 元画像 / RandomAffine / GaussianNoise / Thicken / 3 つすべて")),
         f"{GRID_IMAGES} training images (top row) and, row by row, RandomAffine (rotate, "
         "shear, shift, zoom), multiplicative GaussianNoise, Thicken (3×3 dilation) and the "
         "three in a row, as the training loop draws them.")
 
-    # -- a distorted copy of the test set, like the lab report's contest data (rotated, noisy,
-    # thick images): drawn once, with its own generator
-    distort = _pipeline(RUNS[-1], _transforms(rng(seed, 37)))
-    # In chunks: the bilinear gather holds four neighbours per pixel of every image.
-    x_dist = np.concatenate([distort(data.x_test[i:i + 1000])
-                             for i in range(0, len(data.x_test), 1000)])
+    # -- two distorted copies of the test set, drawn once with their own generators: the
+    # training pipeline's own distortions, and held-out ones it never makes
+    def chunked(fn):
+        # In chunks: the bilinear gather holds four neighbours per pixel of every image.
+        return np.concatenate([fn(data.x_test[i:i + 1000])
+                               for i in range(0, len(data.x_test), 1000)])
+    x_dist = chunked(_pipeline(RUNS[-1], _transforms(rng(seed, 37))))
+    x_held = chunked(_held_out(rng(seed, 41)))
 
     # -- training
-    runs, dist_acc = {}, {}
-    for name in RUNS:
-        tg.manual_seed(seed)
-        net = SimpleConvNet(weight_init_std="he")
-        opt = optim.Adam(net.parameters(), lr=1e-3)
-        pipe = _pipeline(name, _transforms())
+    runs = {}                  # (name, seed) -> (TrainResult, distorted acc, held-out acc)
+    for s_ in seeds:
+        for name in RUNS:
+            tg.manual_seed(s_)
+            net = SimpleConvNet(weight_init_std="he")
+            opt = optim.Adam(net.parameters(), lr=1e-3)
+            pipe = _pipeline(name, _transforms())
+            r = train_classifier(net, opt, data, cfg["iters"], batch_size=cfg["batch"],
+                                 eval_every=cfg["eval_every"], eval_train_size=None,
+                                 seed=s_, transform=pipe, desc=f"seed {s_}: SimpleConvNet, "
+                                                                f"{name}")
+            runs[(name, s_)] = (r, accuracy(net, x_dist, data.t_test),
+                                accuracy(net, x_held, data.t_test))
+            report.phase(f"seed {s_}: {name}", r.seconds)
 
-        def loss_fn(model, x, tgt, pipe=pipe):
-            if pipe is not None:
-                x = Tensor(pipe(x.cpu().numpy())).to(x.device)   # augment on the host
-            return F.cross_entropy(model(x), tgt)
-
-        runs[name] = train_classifier(net, opt, data, cfg["iters"], batch_size=cfg["batch"],
-                                      eval_every=cfg["eval_every"], eval_train_size=None,
-                                      seed=seed, loss_fn=loss_fn, desc=f"SimpleConvNet, {name}")
-        dist_acc[name] = accuracy(net, x_dist, data.t_test)
-        report.phase(name, runs[name].seconds)
-
-    panels = {n: train_test_curves(r) for n, r in runs.items()}
-    report.figure("accuracy.png", plot_curve_grid(
+    panels = {n: train_test_curves([runs[(n, s_)][0] for s_ in seeds]) for n in RUNS}
+    report.figure("accuracy.png", lambda: plot_curve_grid(
         panels, ncols=3, title=tr(f"SimpleConvNet on {len(data.x_train)} training images",
                                   f"訓練データ {len(data.x_train)} 枚の SimpleConvNet")),
         "Accuracy on the (un-augmented) training images and on the test set, without "
-        "augmentation, with the affine map, and with all three augmentations.")
-    report.figure("distorted_test.png", viz.plot_image_grid(
-        np.concatenate([data.x_test[:GRID_IMAGES], x_dist[:GRID_IMAGES]]), ncols=GRID_IMAGES,
-        normalize=None, title=tr("test images (top) and their distorted copies (bottom)",
-                                 "テスト画像 (上) と変形したコピー (下)")),
-        "The first test images and the distorted copy of the test set (the three "
-        "augmentations applied once, like the lab report's rotated, noisy and thick contest "
-        "images).")
+        "augmentation, with the affine map, and with all three augmentations (mean over "
+        "the seeds, band: their range).")
+    report.figure("distorted_test.png", lambda: viz.plot_image_grid(
+        np.concatenate([data.x_test[:GRID_IMAGES], x_dist[:GRID_IMAGES],
+                        x_held[:GRID_IMAGES]]), ncols=GRID_IMAGES, normalize=None,
+        row_labels=[tr("test", "テスト"), tr("in-pipeline", "学習と同じ変形"),
+                    tr("held-out", "未知の変形")],
+        title=tr("test images, their in-pipeline distortion, and held-out distortions",
+                 "テスト画像、学習と同じ変形、学習にない変形")),
+        "The first test images (top), the distorted copy made with the training pipeline's "
+        "own distortions (middle) and the held-out copy with distortions the pipeline never "
+        "makes (bottom: 15–25° turns, additive noise, an occluding square).")
 
+    def per_seed(name, i):
+        return np.array([(_final(runs[(name, s_)][0].train_acc),
+                          _final(runs[(name, s_)][0].test_acc), runs[(name, s_)][1],
+                          runs[(name, s_)][2])[i] for s_ in seeds])
+
+    none = [per_seed("none", i) for i in range(4)]
     rows_t = []
-    final = {}
-    for n, r in runs.items():
-        tr_acc, te_acc = _final(r.train_acc), _final(r.test_acc)
-        final[n] = (tr_acc, te_acc, dist_acc[n])
-        rows_t.append([n, tr_acc, te_acc, tr_acc - te_acc, te_acc - final["none"][1],
-                       dist_acc[n], dist_acc[n] - dist_acc["none"], r.seconds])
-        report.result(n, {"final_train_acc": tr_acc, "final_test_acc": te_acc,
-                          "distorted_test_acc": dist_acc[n], "steps": r.steps,
-                          "train_acc": r.train_acc, "test_acc": r.test_acc,
-                          "seconds": r.seconds})
+    for n in RUNS:
+        v = [per_seed(n, i) for i in range(4)]
+        rows_t.append([n, spread(v[0]), spread(v[1]), spread(v[0] - v[1]),
+                       spread(v[1] - none[1]), spread(v[2]), spread(v[2] - none[2]),
+                       spread(v[3]), spread(v[3] - none[3])])
+        r0 = runs[(n, seeds[0])][0]
+        report.result(n, {"final_train_acc": float(v[0].mean()),
+                          "final_test_acc": float(v[1].mean()),
+                          "distorted_test_acc": float(v[2].mean()),
+                          "held_out_test_acc": float(v[3].mean()),
+                          "per_seed": {"train": v[0].tolist(), "test": v[1].tolist(),
+                                       "distorted": v[2].tolist(), "held_out": v[3].tolist()},
+                          "steps": r0.steps, "train_acc": r0.train_acc,
+                          "test_acc": r0.test_acc, "seconds": r0.seconds})
     report.table(["augmentation", "train acc", "test acc", "gap", "test acc − none",
-                  "distorted test acc", "distorted − none", "seconds"], rows_t,
-                 caption=f"Accuracies: training (the original images) and test as the mean "
-                         f"of the last {FINAL_WINDOW} measurements; the distorted test set "
-                         "once, after training.")
+                  "in-pipeline distorted", "− none", "held-out distorted", "− none"], rows_t,
+                 caption=f"Accuracies (mean ± 95 % interval over the seeds): training (the "
+                         f"original images) and test as the mean of the last {FINAL_WINDOW} "
+                         "measurements; the two distorted test sets once, after training.")
 
-    none, aff, both = final["none"], final["affine"], final[RUNS[-1]]
-    report.effect("Augmenting the small training set raises the accuracy on the (clean) "
-                  "test set", both[1] > none[1] and aff[1] > none[1],
-                  f"test accuracy {none[1]:.3f} without, {aff[1]:.3f} with the affine map, "
-                  f"{both[1]:.3f} with all three")
-    report.effect("Augmentation narrows the gap between training and test accuracy "
-                  "(less overfitting)", both[0] - both[1] < none[0] - none[1],
-                  f"gap {none[0] - none[1]:.3f} without, {both[0] - both[1]:.3f} with all "
-                  "three")
-    report.effect("The augmented network copes with distorted images (the lab report's contest "
-                  "data: rotated, noisy, thick) far better", both[2] > none[2] + 0.03,
-                  f"accuracy on the distorted test set {none[2]:.3f} without, {aff[2]:.3f} "
-                  f"with the affine map, {both[2]:.3f} with all three (far = by more than "
-                  "0.03)")
-    report.effect("The affine map does most of the good; noise and thickening add less "
-                  "(the seed: +8 % vs +1 % vs nothing, on its distorted contest data)",
-                  aff[2] - none[2] > both[2] - aff[2],
-                  f"on the distorted test set, affine: {aff[2] - none[2]:+.3f}; noise + "
-                  f"thickening on top: {both[2] - aff[2]:+.3f}")
+    nn_, aff, both = none, [per_seed("affine", i) for i in range(4)], \
+        [per_seed(RUNS[-1], i) for i in range(4)]
+    report.claim("Augmenting the small training set raises the accuracy on the (clean) "
+                 "test set", [difference(both[1], nn_[1]), difference(aff[1], nn_[1])],
+                 f"test accuracy {spread(nn_[1])} without, {spread(aff[1])} with the affine "
+                 f"map, {spread(both[1])} with all three")
+    report.claim("Augmentation narrows the gap between training and test accuracy "
+                 "(less overfitting)", difference(nn_[0] - nn_[1], both[0] - both[1]),
+                 f"gap {spread(nn_[0] - nn_[1])} without, {spread(both[0] - both[1])} with "
+                 "all three")
+    report.claim("The augmented network copes with distorted images of the kind it was "
+                 "trained on far better", difference(both[2], nn_[2], 0.03),
+                 f"accuracy on the in-pipeline distorted test set {spread(nn_[2])} without, "
+                 f"{spread(aff[2])} with the affine map, {spread(both[2])} with all three "
+                 "(far = by more than 0.03; partly built in: these are the training "
+                 "pipeline's own distortions)")
+    report.claim("The affine map does most of the good; noise and thickening add less "
+                 "(the lab report: +8 % vs +1 % vs nothing, on its distorted contest data)",
+                 difference(aff[2] - nn_[2], both[2] - aff[2]),
+                 f"on the in-pipeline distorted test set, affine: {spread(aff[2] - nn_[2])}; "
+                 f"noise + thickening on top: {spread(both[2] - aff[2])}")
+    report.claim("Augmentation also helps on distortions it never made (the honest test of "
+                 "the lab report's contest data)", difference(both[3], nn_[3]),
+                 f"accuracy on the held-out distorted test set {spread(nn_[3])} without, "
+                 f"{spread(aff[3])} with the affine map, {spread(both[3])} with all three")
     report.note("Fashion-MNIST's test images are centred and upright like its training "
                 "images, so on the clean test set augmentation can only help as a "
                 "regulariser. The lab report's contest data was different from its training data "

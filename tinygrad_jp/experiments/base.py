@@ -68,8 +68,10 @@ from pathlib import Path
 import numpy as np
 
 from .._io import atomic_write_text
+from ..nn import Module
+from ..train import Callback, NonFiniteLossError, evaluate, fit
 from ..viz.plots import label as tr
-from ..viz.plots import language
+from ..viz.plots import current_language, language
 # The output folder: rerunning replaces the previous run (see run_folder.py).
 from .run_folder import OutputExistsError, RunFolder, RunLockedError, prepare_out_dir
 
@@ -77,11 +79,14 @@ __all__ = ["Experiment", "Report", "Effect", "register", "get", "names", "regist
            "run_experiment", "prepare_out_dir", "OutputExistsError", "RunLockedError", "Data",
            "load_data", "train_classifier", "TrainResult", "Progress", "accuracy", "rng",
            "plot_curve_grid", "train_test_curves", "tr",
-           "set_threads_note", "check_report"]
+           "set_threads_note", "check_report", "seeds_for", "SEEDS", "stack_values",
+           "CourseBatches"]
 
 _REGISTRY: dict[str, "Experiment"] = {}
 # The device the running experiment trains on (set by run_experiment).
 _DEVICE = contextvars.ContextVar("tinygrad_jp_experiment_device", default="cpu")
+# The languages to draw callable figures in besides the run's own (run_experiment).
+_FIGURE_LANGS = contextvars.ContextVar("tinygrad_jp_experiment_figure_langs", default=())
 
 
 @dataclasses.dataclass(frozen=True)
@@ -158,6 +163,22 @@ def get(name) -> Experiment:
     return reg[name]
 
 
+# How many seeds each mode runs its conditions at (claims are decided over them).
+SEEDS = {"smoke": 1, "default": 3, "full": 5, "gpu": 5}
+_SEEDS = contextvars.ContextVar("tinygrad_jp_experiment_seeds", default=None)
+
+
+def seeds_for(seed=0, full=False, smoke=False):
+    """The seeds an experiment runs its conditions at: ``seed``, ``seed + 1``, ... —
+    one for a smoke test, three by default, five with ``--full`` or on a GPU
+    (``run_experiment(seeds=n)`` chooses another number)."""
+    n = _SEEDS.get()
+    if n is None:
+        n = SEEDS["smoke"] if smoke else SEEDS["full"] if full else \
+            SEEDS["gpu"] if _DEVICE.get() != "cpu" else SEEDS["default"]
+    return [int(seed) + i for i in range(int(n))]
+
+
 def rng(seed, salt=0):
     """A NumPy generator for an experiment's own draws (batch choice, subsets)."""
     return np.random.default_rng([int(seed), int(salt)])
@@ -166,10 +187,14 @@ def rng(seed, salt=0):
 # ------------------------------------------------------------------------------- report
 @dataclasses.dataclass
 class Effect:
-    """One claim of the curriculum and whether this run shows it."""
+    """One claim of the curriculum and whether this run shows it; ``verdict`` says how
+    it was decided over the seeds, with the spread (see :mod:`.claims`), and ``checks``
+    holds the per-seed numbers behind it."""
     claim: str
     shown: bool
     evidence: str
+    verdict: str = ""
+    checks: list = dataclasses.field(default_factory=list)
 
 
 def _fmt(v):
@@ -218,8 +243,10 @@ class Report:
     """
 
     def __init__(self, name, out_dir, title, full=False, smoke=False, seed=0,
-                 description=""):
+                 description="", seeds=None):
         self.name = name
+        self.lang = current_language()      # the language of the report and its figures
+        self.figure_langs = _FIGURE_LANGS.get()     # more languages for callable figures
         self.out_dir = Path(out_dir)
         self.title = title
         self.description = description
@@ -236,10 +263,17 @@ class Report:
         self.elapsed: float | None = None
         self.replaced: str | None = None     # set by run_experiment: the run it replaced
         self.phases: dict = {}
-        mode = "smoke test (tiny sizes)" if smoke else (
-            "full data set" if full else "embedded sample")
+        mode = tr("smoke test (tiny sizes)", "スモークテスト (小さなサイズ)") if smoke else (
+            tr("full data set", "データセット全体") if full else
+            tr("embedded sample", "同梱のサンプル"))
         self.setting("mode", mode)
         self.setting("seed", self.seed)
+        self.seeds = list(seeds) if seeds is not None else [self.seed]
+        if len(self.seeds) > 1:
+            self.setting(tr("seeds", "シード"), ", ".join(str(s) for s in self.seeds)
+                         + tr(" (every run is repeated at each; claims are decided over "
+                              "them)", " (各条件をすべてのシードで実行し、主張はその"
+                                       "ばらつきで判定)"))
 
     # -- collecting
     def setting(self, key, value):
@@ -264,9 +298,19 @@ class Report:
         self.tables.append((caption, headers, rows))
 
     def figure(self, filename, fig, caption):
-        """Save ``fig`` (a matplotlib Figure, or the path of a file already written into
-        ``out_dir``) as ``out_dir/filename`` and list it with ``caption``."""
+        """Save ``fig`` (a matplotlib Figure, a function of no arguments that draws one,
+        or the path of a file already written into ``out_dir``) as ``out_dir/filename``
+        and list it with ``caption``. A function is also drawn in each language of
+        ``figure_langs`` into ``out_dir/<lang>/filename`` (the docs keep both)."""
         path = self.out_dir / filename
+        if callable(fig) and not hasattr(fig, "savefig"):
+            from ..viz.plots import _save
+            for lang in self.figure_langs:
+                if lang != self.lang:
+                    (self.out_dir / lang).mkdir(exist_ok=True)
+                    with language(lang):
+                        _save(fig(), self.out_dir / lang / filename)
+            fig = fig()
         if hasattr(fig, "savefig"):
             from ..viz.plots import _save
             _save(fig, path)
@@ -281,6 +325,18 @@ class Report:
         """State an effect the curriculum describes and whether the numbers show it."""
         self.effects.append(Effect(str(claim), bool(shown), str(evidence)))
         return bool(shown)
+
+    def claim(self, claim, checks, evidence):
+        """State an effect decided over the seeds: ``checks`` is one
+        :class:`~.claims.Check` (or a list: a compound claim, shown when every part is);
+        the report prints ``evidence`` and, for each check, how it was decided with its
+        spread ("holds at all 3 seeds: 0.310 ± 0.050", "not shown (within noise: ...)")."""
+        checks = [checks] if not isinstance(checks, (list, tuple)) else list(checks)
+        shown = all(c.shown for c in checks)
+        verdict = "; ".join(c.verdict(self.lang) for c in checks)
+        self.effects.append(Effect(str(claim), shown, str(evidence), verdict,
+                                   [c.to_dict() for c in checks]))
+        return shown
 
     def note(self, text):
         """Add a paragraph to the notes section."""
@@ -302,35 +358,57 @@ class Report:
 
     # -- writing
     def markdown(self) -> str:
-        """The text of ``report.md``."""
+        """The text of ``report.md`` (in Japanese when the run's language is 'ja')."""
+        ja = self.lang == "ja"
+
+        def t(en, jp):
+            return jp if ja else en
+
         elapsed = self.elapsed if self.elapsed is not None else \
             time.perf_counter() - self.started
         lines = [f"# {self.title}", ""]
         lines.append(f"`tinygrad-jp experiment {self.name}`"
                      + (" `--full`" if self.full else "") + (" `--smoke`" if self.smoke else "")
+                     + (" `--lang ja`" if ja else "")
                      + f" — {datetime.datetime.now().strftime('%Y-%m-%d %H:%M')}, "
                      + f"{elapsed:.1f} s.")
         lines.append("")
         if self.description:
             lines += [self.description, ""]
         if self.smoke:
-            lines += ["> **Smoke test**: tiny sizes so that the test suite runs in seconds; "
-                      "the numbers below say little about the curriculum's effects. Run "
-                      "without `--smoke` for the real experiment.", ""]
-        lines += ["## What the curriculum says, and what this run shows", ""]
+            lines += [t("> **Smoke test**: tiny sizes so that the test suite runs in seconds; "
+                        "the numbers below say little about the curriculum's effects. Run "
+                        "without `--smoke` for the real experiment.",
+                        "> **スモークテスト**: テストが数秒で終わるよう小さなサイズで実行して"
+                        "います。以下の数値はカリキュラムの効果についてほとんど何も言いません。"
+                        "本当の実験は `--smoke` なしで実行してください。"), ""]
+        lines += [t("## What the curriculum says, and what this run shows",
+                    "## カリキュラムの主張と、この実行で示されたこと"), ""]
+        if len(self.seeds) > 1:
+            lines += [t(f"Every claim is decided over the {len(self.seeds)} seeds "
+                        f"({', '.join(str(s) for s in self.seeds)}): **shown** only when it "
+                        "holds at every seed or the 95 % interval of its mean excludes the "
+                        "threshold; the spread is mean ± the interval's half-width.",
+                        f"どの主張も {len(self.seeds)} つのシード "
+                        f"({', '.join(str(s) for s in self.seeds)}) で判定します: すべての"
+                        "シードで成り立つか、平均の 95 % 区間がしきい値を含まないときだけ"
+                        "**示された** とし、ばらつきは 平均 ± 区間の半幅 で書きます。"), ""]
         if self.effects:
             for e in self.effects:
-                mark = "**shown**" if e.shown else "**not shown**"
-                lines.append(f"- {e.claim} — {mark} in this run: {e.evidence}")
+                mark = _mark(e.shown, self.lang)
+                extra = f" ({e.verdict})" if e.verdict else ""
+                lines.append(f"- {e.claim} — {mark}{t(' in this run', '')}: "
+                             f"{e.evidence}{extra}")
         else:
-            lines.append("- (no effect checked)")
+            lines.append(t("- (no effect checked)", "- (確認した効果なし)"))
         lines.append("")
-        lines += ["## Settings", "", "| setting | value |", "|---|---|"]
+        lines += [t("## Settings", "## 設定"), "",
+                  t("| setting | value |", "| 設定 | 値 |"), "|---|---|"]
         for k, v in self.settings.items():
             lines.append(f"| {k} | {_fmt(v)} |")
         lines.append("")
         if self.tables:
-            lines += ["## Results", ""]
+            lines += [t("## Results", "## 結果"), ""]
             for caption, headers, rows in self.tables:
                 if caption:
                     lines += [caption, ""]
@@ -340,19 +418,19 @@ class Report:
                     lines.append("| " + " | ".join(r) + " |")
                 lines.append("")
         if self.figures:
-            lines += ["## Figures", ""]
+            lines += [t("## Figures", "## 図"), ""]
             for filename, caption in self.figures:
                 lines += [f"![{caption}]({filename})", "", f"*{caption}*", ""]
         if self.notes:
-            lines += ["## Notes", ""]
+            lines += [t("## Notes", "## 注"), ""]
             for n in self.notes:
                 lines += [n, ""]
-        lines += ["## Timing", ""]
-        lines.append(f"- total: {elapsed:.1f} s")
+        lines += [t("## Timing", "## 所要時間"), ""]
+        lines.append(f"- {t('total', '合計')}: {elapsed:.1f} s")
         for k, v in self.phases.items():
             lines.append(f"- {k}: {v:.1f} s")
-        lines.append(f"- machine: {platform.machine()}, {os.cpu_count()} CPUs visible, "
-                     f"Python {platform.python_version()}, NumPy {np.__version__}")
+        lines.append(f"- {t('machine', 'マシン')}: {platform.machine()}, {os.cpu_count()} "
+                     f"CPUs visible, Python {platform.python_version()}, NumPy {np.__version__}")
         lines.append("")
         return "\n".join(lines)
 
@@ -360,7 +438,8 @@ class Report:
         """Everything as plain JSON-able values (what ``results.json`` holds)."""
         return _jsonable({
             "name": self.name, "title": self.title, "full": self.full, "smoke": self.smoke,
-            "seed": self.seed, "elapsed_seconds": self.elapsed, "settings": self.settings,
+            "seed": self.seed, "seeds": self.seeds, "lang": self.lang,
+            "elapsed_seconds": self.elapsed, "settings": self.settings,
             "effects": [dataclasses.asdict(e) for e in self.effects],
             "all_shown": self.all_shown, "results": self.results,
             "figures": [f for f, _ in self.figures], "phases": self.phases,
@@ -378,9 +457,17 @@ class Report:
         return path
 
 
+def _mark(shown, lang="en"):
+    """The verdict as the report prints it."""
+    if lang == "ja":
+        return "**示された**" if shown else "**示されなかった**"
+    return "**shown**" if shown else "**not shown**"
+
+
 # ------------------------------------------------------------------------------ running
 def run_experiment(name, out_dir=None, full=False, smoke=False, seed=0, force=False,
-                   command=None, lang="en", device="cpu", **options) -> Report:
+                   command=None, lang="en", device="cpu", seeds=None, figure_langs=(),
+                   **options) -> Report:
     """Run the experiment ``name`` and write its report; returns the :class:`Report`.
 
     ``out_dir`` defaults to ``runs/<name>``. A previous run of the same experiment there
@@ -390,7 +477,10 @@ def run_experiment(name, out_dir=None, full=False, smoke=False, seed=0, force=Fa
     another run is writing into right now raises :class:`RunLockedError`. ``command``
     is how the report names the command that made it; ``lang="ja"`` labels the figures
     in Japanese (the report's text stays English); ``device='cuda'`` trains on the GPU
-    (the report's settings say where it ran). Unknown ``options`` raise TypeError.
+    (the report's settings say where it ran). ``seeds``: how many seeds the conditions
+    run at (default :data:`SEEDS`: 1 smoke, 3 default, 5 full or GPU). ``figure_langs``
+    (e.g. ``("en", "ja")``): draw the figures in these languages too, into
+    ``<out>/<lang>/`` (what the docs keep). Unknown ``options`` raise TypeError.
     """
     exp = get(name)
     unknown = set(options) - set(exp.options)
@@ -412,12 +502,16 @@ def run_experiment(name, out_dir=None, full=False, smoke=False, seed=0, force=Fa
         np.random.seed(int(seed) % 2 ** 32)
         start = time.perf_counter()
         token = _DEVICE.set(str(device))
+        seeds_token = _SEEDS.set(None if seeds is None else max(1, int(seeds)))
+        langs_token = _FIGURE_LANGS.set(tuple(figure_langs))
         try:
             with language(lang):
                 report = exp.run(folder.path, full=bool(full), smoke=bool(smoke),
                                  seed=int(seed), **kwargs)
         finally:
             _DEVICE.reset(token)
+            _SEEDS.reset(seeds_token)
+            _FIGURE_LANGS.reset(langs_token)
         if not isinstance(report, Report):
             raise TypeError(f"experiment {name}: run() must return a Report, got "
                             f"{type(report).__name__}")
@@ -461,7 +555,7 @@ def check_report(out_dir) -> dict:
     for fig in data.get("figures", []):
         assert fig in links, f"{fig} is in results.json but not linked from report.md"
     for e in data.get("effects", []):
-        mark = "**shown**" if e["shown"] else "**not shown**"
+        mark = _mark(e["shown"], data.get("lang", "en"))
         assert f"{e['claim']} — {mark}" in text, f"effect not stated in report.md: {e}"
     return data
 
@@ -538,7 +632,9 @@ def load_data(full=False, smoke=False, flatten=True, n_train=None, n_test=None,
 class TrainResult:
     """What :func:`train_classifier` recorded: the iterations at which accuracies were
     measured, training / test accuracy there, the loss of every iteration, per-layer
-    gradient norms at the measured iterations (``{layer: [...]}``), and the seconds."""
+    gradient norms at the measured iterations (``{layer: [...]}``), the seconds, whether
+    the loss diverged, and the gradient norms of the very first iteration
+    (``start_grad_norms``, ``{layer: norm}``: the gradients "at the start")."""
     steps: list
     train_acc: list
     test_acc: list
@@ -546,6 +642,7 @@ class TrainResult:
     grad_norms: dict
     seconds: float
     diverged: bool = False
+    start_grad_norms: dict = dataclasses.field(default_factory=dict)
 
     @property
     def final_train_acc(self):
@@ -608,22 +705,129 @@ class Progress:
             self._bar = None
 
 
-def train_classifier(model, optimizer, data: Data, iters, batch_size=100, eval_every=10,
-                     eval_train_size=1000, eval_test_size=None, grad_layers=None, seed=0,
-                     loss_fn=None, desc="training"):
-    """The curriculum's loop: ``iters`` updates on random mini-batches, accuracies every
-    ``eval_every`` iterations.
+class CourseBatches:
+    """The curriculum's mini-batches as a loader for :func:`tinygrad_jp.train.fit`:
+    each batch is ``batch_size`` indices drawn *with replacement*
+    (``np.random.choice(train_size, batch_size)`` in the course) from ``generator``, and
+    one pass yields ``length`` batches, so that ``fit``'s "epoch" is the stretch of
+    iterations between two accuracy measurements. ``transform`` (an augmentation
+    pipeline on NumPy batches) is applied to each drawn batch, as the course augments
+    on-line."""
 
-    Each iteration draws ``batch_size`` indices with replacement
-    (``np.random.choice(train_size, batch_size)`` in the course), computes the loss
-    (``loss_fn(model, x, t)``, default ``model.loss(x, t)`` or cross-entropy), steps
-    ``optimizer``. Every ``eval_every`` iterations (and after the last) it measures the
-    accuracy on ``eval_train_size`` fixed training images (``None``: all) and on the
-    test set (``eval_test_size`` fixed images, ``None``: all) in eval mode, and, with
-    ``grad_layers`` (``{name: parameter}``), the L2 norm of each parameter's gradient of
-    that iteration. A loss that becomes NaN/inf stops the run (``diverged=True``).
-    ``desc`` names the run in its progress bar (:class:`Progress`).
+    def __init__(self, x, t, batch_size, length, generator, transform=None):
+        self.x, self.t = x, t
+        self.batch_size, self.length = int(batch_size), int(length)
+        self.generator = generator
+        self.transform = transform
+
+    def __len__(self):
+        return self.length
+
+    def __iter__(self):
+        from ..tensor import Tensor
+        n = len(self.x)
+        for _ in range(self.length):
+            idx = self.generator.integers(0, n, self.batch_size)
+            x = self.x[idx]
+            if self.transform is not None:
+                x = self.transform(x)
+            yield Tensor(x), Tensor(self.t[idx])
+
+
+def _batches(x, t, batch_size=500):
+    """``(x, t)`` as a loader of ``(Tensor, Tensor)`` batches, in order (for evaluation)."""
+    from ..tensor import Tensor
+    return [(Tensor(x[i:i + batch_size]), Tensor(t[i:i + batch_size]))
+            for i in range(0, len(x), batch_size)]
+
+
+def accuracy(model, x, t, batch_size=500):
+    """Fraction of correct argmax predictions of ``model`` on arrays ``x``, ``t`` (class
+    indices): :func:`tinygrad_jp.train.evaluate` with the one ``accuracy`` metric of
+    :mod:`tinygrad_jp.train`, in eval mode without a graph, on the model's device; the
+    model's mode is restored."""
+    if len(x) == 0:
+        return 0.0
+    return evaluate(model, _batches(x, t, batch_size), metrics=("accuracy",))["acc"]
+
+
+class _Passthrough(Module):
+    """Lets a course-style ``loss_fn(model, x, t)`` run under ``fit``, whose loss sees
+    only the output: this module's output is its input, and the loss calls the model."""
+
+    def __init__(self, inner):
+        super().__init__()
+        self.inner = inner
+
+    def forward(self, x):
+        return x
+
+
+class _Recorder(Callback):
+    """The callback of :func:`train_classifier`: the loss of every iteration, the
+    accuracies at the end of each stretch, gradient norms, the progress bar."""
+
+    def __init__(self, model, iters, eval_every, evals, grad_layers, progress, loader):
+        self.model, self.iters, self.eval_every = model, iters, eval_every
+        self.evals, self.grad_layers = evals, grad_layers or {}
+        self.progress, self.loader = progress, loader
+        self.steps, self.train_acc, self.test_acc, self.losses = [], [], [], []
+        self.grad_norms = {k: [] for k in self.grad_layers}
+        self.start_grad_norms = {}
+
+    def on_epoch_begin(self, epoch, logs=None):
+        # The last stretch may be shorter than eval_every.
+        self.loader.length = min(self.eval_every, self.iters - self.trainer.global_step)
+
+    def on_after_backward(self, model):
+        it = self.trainer.global_step + 1
+        if not self.grad_layers:
+            return
+        norms = {k: float(np.linalg.norm(p.grad.cpu().numpy())) if p.grad is not None
+                 else 0.0 for k, p in self.grad_layers.items()}
+        if it == 1:
+            self.start_grad_norms = norms
+        if it % self.eval_every == 0 or it == self.iters:
+            for k, v in norms.items():
+                self.grad_norms[k].append(v)
+
+    def on_batch_end(self, batch, logs=None):
+        self.losses.append(logs["loss"])
+        self.progress.update(1, loss=logs["loss"],
+                             test_acc=self.test_acc[-1] if self.test_acc else float("nan"))
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.measure(self.trainer.global_step)
+
+    def measure(self, step, diverged=False):
+        if diverged:                  # fit stops before the backward of a NaN loss
+            for v in self.grad_norms.values():
+                v.append(float("nan"))
+        self.steps.append(step)
+        (xa, ta), (xb, tb) = self.evals
+        self.train_acc.append(accuracy(self.model, xa, ta))
+        self.test_acc.append(accuracy(self.model, xb, tb))
+
+
+def train_classifier(model, optimizer, data: Data, iters, batch_size=100, eval_every=10,
+                     eval_train_size=None, eval_test_size=None, grad_layers=None, seed=0,
+                     loss_fn=None, desc="training", criterion=None, transform=None):
+    """The curriculum's training, run by :func:`tinygrad_jp.train.fit`: ``iters`` updates
+    on random mini-batches (:class:`CourseBatches`), accuracies every ``eval_every``
+    iterations.
+
+    The loss is ``criterion(output, t)`` (default: cross-entropy plus the model's
+    ``penalty()`` when it has one, i.e. the curriculum models' ``loss``); a course-style
+    ``loss_fn(model, x, t)`` is accepted too. ``transform`` augments each drawn batch.
+    Every ``eval_every`` iterations (and after the last) the accuracy is measured on
+    ``eval_train_size`` fixed training images (``None``, the default: the whole
+    training set) and on the test set (``eval_test_size`` fixed images, ``None``: all)
+    in eval mode, and, with ``grad_layers`` (``{name: parameter}``), the L2 norm of each
+    parameter's gradient of that iteration, and of iteration 1
+    (``TrainResult.start_grad_norms``). A loss that becomes NaN/inf stops the run
+    (``diverged=True``). ``desc`` names the run in its progress bar (:class:`Progress`).
     """
+    from ..nn import functional as F
     g = rng(seed, 11)
     n = len(data.x_train)
     ev_train = np.arange(n) if eval_train_size is None or eval_train_size >= n else \
@@ -631,45 +835,45 @@ def train_classifier(model, optimizer, data: Data, iters, batch_size=100, eval_e
     m = len(data.x_test)
     ev_test = np.arange(m) if eval_test_size is None or eval_test_size >= m else \
         np.sort(g.choice(m, eval_test_size, replace=False))
-    x_ev_train, t_ev_train = data.x_train[ev_train], data.t_train[ev_train]
-    x_ev_test, t_ev_test = data.x_test[ev_test], data.t_test[ev_test]
-    start = time.perf_counter()
-    model.train()
-    # A diverging run (too large a scale or learning rate) is a result, not an error: it
-    # is recorded as diverged, so NumPy's overflow warnings are not printed.
+    evals = ((data.x_train[ev_train], data.t_train[ev_train]),
+             (data.x_test[ev_test], data.t_test[ev_test]))
+    if loss_fn is not None:
+        trained, fn = _Passthrough(model), (lambda x, t: loss_fn(model, x, t))
+    else:
+        trained = model
+        if criterion is not None:
+            fn = criterion
+        else:
+            def fn(out, t):
+                loss = F.cross_entropy(out, t)
+                extra = model.penalty() if hasattr(model, "penalty") else None
+                return loss if extra is None else loss + extra
+    loader = CourseBatches(data.x_train, data.t_train, batch_size, eval_every, g,
+                           transform)
     progress = Progress(iters, desc)
+    rec = _Recorder(model, iters, eval_every, evals, grad_layers, progress, loader)
+    start = time.perf_counter()
     # Train on the experiment's device; the model comes back to the host afterwards, so
     # the experiment reads its weights and activations as NumPy arrays, as the course does.
     model.to(_DEVICE.get())
+    diverged = False
     try:
+        # A diverging run (too large a scale or learning rate) is a result, not an error:
+        # it is recorded as diverged, so NumPy's overflow warnings are not printed.
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            return _train_loop(model, optimizer, data, iters, batch_size, eval_every, g, n,
-                               x_ev_train, t_ev_train, x_ev_test, t_ev_test, grad_layers,
-                               loss_fn, start, progress)
+            try:
+                fit(trained, fn, optimizer, loader, epochs=-(-iters // eval_every),
+                    callbacks=[rec], metrics=(), progress=False)
+            except NonFiniteLossError as e:
+                diverged = True
+                rec.losses.append(float("nan"))
+                rec.measure(e.iteration, diverged=True)
+                progress.update(iters - e.iteration + 1)
     finally:
         progress.close()
         model.cpu()
-
-
-def accuracy(model, x, t, batch_size=500):
-    """Fraction of correct argmax predictions of ``model`` on arrays ``x``, ``t`` (class
-    indices), in eval mode without a graph; the model's mode is restored."""
-    where = _model_device(model)
-    if hasattr(model, "accuracy") and where == "cpu":
-        return model.accuracy(x, t, batch_size=batch_size)
-    import tinygrad_jp as tg
-    was = model.training
-    model.eval()
-    correct = 0
-    try:
-        with tg.no_grad():
-            for i in range(0, len(x), batch_size):
-                y = model(tg.Tensor(x[i:i + batch_size]).to(where))
-                guess = y.argmax(1).cpu().numpy()
-                correct += int((guess == t[i:i + batch_size]).sum())
-    finally:
-        model.train(was)
-    return correct / max(len(x), 1)
+    return TrainResult(rec.steps, rec.train_acc, rec.test_acc, rec.losses, rec.grad_norms,
+                       time.perf_counter() - start, diverged, rec.start_grad_norms)
 
 
 def _model_device(model):
@@ -682,60 +886,40 @@ def experiment_device():
     return _DEVICE.get()
 
 
-def _train_loop(model, optimizer, data, iters, batch_size, eval_every, g, n, x_ev_train,
-                t_ev_train, x_ev_test, t_ev_test, grad_layers, loss_fn, start, progress):
-    import tinygrad_jp as tg
-    from ..nn import functional as F
-    steps, train_acc, test_acc, losses = [], [], [], []
-    where = _model_device(model)
-    grad_norms = {k: [] for k in (grad_layers or {})}
-    diverged = False
-    for i in range(1, iters + 1):
-        idx = g.integers(0, n, batch_size)
-        x = tg.Tensor(data.x_train[idx]).to(where)
-        t = tg.Tensor(data.t_train[idx]).to(where)
-        optimizer.zero_grad()
-        if loss_fn is not None:
-            loss = loss_fn(model, x, t)
-        elif hasattr(model, "loss"):
-            loss = model.loss(x, t)
-        else:
-            loss = F.cross_entropy(model(x), t)
-        loss.backward()
-        value = float(loss.item())
-        losses.append(value)
-        record = i % eval_every == 0 or i == iters
-        if record and grad_layers:
-            for k, p in grad_layers.items():
-                grad_norms[k].append(float(np.linalg.norm(p.grad.data)) if p.grad is not None
-                                     else 0.0)
-        if not np.isfinite(value):
-            diverged = True
-        else:
-            optimizer.step()
-        if record or diverged:
-            steps.append(i)
-            train_acc.append(accuracy(model, x_ev_train, t_ev_train))
-            test_acc.append(accuracy(model, x_ev_test, t_ev_test))
-            model.train()
-        if diverged:
-            progress.update(iters - i + 1, loss=value)
-            break
-        progress.update(1, loss=value, test_acc=test_acc[-1] if test_acc else float("nan"))
-    return TrainResult(steps, train_acc, test_acc, losses, grad_norms,
-                       time.perf_counter() - start, diverged)
-
-
 # ------------------------------------------------------------------------------- plots
 def train_test_curves(result):
     """``{training set: (steps, acc), test set: (steps, acc)}`` of a :class:`TrainResult`,
-    labelled in the figures' language (one panel of :func:`plot_curve_grid`)."""
-    return {tr("training set", "訓練データ"): (result.steps, result.train_acc),
-            tr("test set", "テストデータ"): (result.steps, result.test_acc)}
+    labelled in the figures' language (one panel of :func:`plot_curve_grid`). Given a
+    list of results (one per seed), the accuracies are a 2-D array, one row per seed
+    (NaN after a run that stopped early), which :func:`plot_curve_grid` draws as the
+    mean with the band from the lowest to the highest seed."""
+    if isinstance(result, TrainResult):
+        return {tr("training set", "訓練データ"): (result.steps, result.train_acc),
+                tr("test set", "テストデータ"): (result.steps, result.test_acc)}
+    results = list(result)
+    longest = max(results, key=lambda r: len(r.steps))
+
+    def stack(attr):
+        out = np.full((len(results), len(longest.steps)), np.nan)
+        for i, r in enumerate(results):
+            v = getattr(r, attr)
+            out[i, :len(v)] = v
+        return out
+    return {tr("training set", "訓練データ"): (longest.steps, stack("train_acc")),
+            tr("test set", "テストデータ"): (longest.steps, stack("test_acc"))}
 
 
-def plot_curve_grid(panels, ncols=3, ylabel=None, xlabel=None, ylim=(0, 1),
-                    title=None, path=None, legend_loc="outside lower center"):
+def stack_values(values):
+    """Per-seed sequences of unequal length as one 2-D array, NaN-padded."""
+    n = max(len(v) for v in values)
+    out = np.full((len(values), n), np.nan)
+    for i, v in enumerate(values):
+        out[i, :len(v)] = v
+    return out
+
+
+def plot_curve_grid(panels, ncols=3, ylabel=None, xlabel=None, ylim=(0, 1.02),
+                    title=None, path=None, legend_loc="outside lower center", diverged=()):
     """A grid of small plots, one per run, each with several curves.
 
     ``panels`` maps a panel title to ``{curve label: (x, y)}``; curves of the same label
@@ -765,12 +949,31 @@ def plot_curve_grid(panels, ncols=3, ylabel=None, xlabel=None, ylim=(0, 1),
         ax = fig.add_subplot(nrows, ncols, i + 1, sharey=first)
         first = first or ax
         longest = 0
+        broken = ptitle in diverged
         for label, (x, y) in curves.items():
             c = colours.setdefault(label, palette[len(colours) % len(palette)])
-            line, = ax.plot(np.asarray(x), np.asarray(y), label=str(label), color=c,
-                            linewidth=1.2, marker="o" if len(y) == 1 else None)
+            x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+            if y.ndim == 2:
+                if y.shape[0] > 1:
+                    with np.errstate(all="ignore"):
+                        ax.fill_between(x, np.nanmin(y, 0), np.nanmax(y, 0), color=c,
+                                        alpha=0.2, linewidth=0)
+                with np.errstate(all="ignore"):
+                    y = np.nanmean(y, 0) if y.shape[0] > 1 else y[0]
+            line, = ax.plot(x, y, label=str(label), color=c, linewidth=1.2,
+                            linestyle=":" if broken else "-",
+                            marker="o" if len(y) == 1 else None)
+            if broken:
+                ok = np.flatnonzero(np.isfinite(y))
+                if ok.size:
+                    ax.plot(x[ok[-1]], y[ok[-1]], "x", color="tab:red", markersize=8,
+                            markeredgewidth=2)
             handles.setdefault(str(label), line)
             longest = max(longest, len(y))
+        if broken:
+            ax.text(0.5, 0.5, tr("diverged (loss → NaN)", "発散 (損失 → NaN)"),
+                    transform=ax.transAxes, ha="center", va="center", color="tab:red",
+                    fontsize=9, bbox=dict(facecolor="white", alpha=0.8, edgecolor="none"))
         _integer_ticks(ax, longest)
         ax.set_title(str(ptitle), fontsize=9)
         if ylim is not None:

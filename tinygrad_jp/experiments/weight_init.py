@@ -9,7 +9,8 @@ The histograms need no training: 1,000 random inputs of 100 features go through
 """
 import numpy as np
 
-from .base import Report, load_data, register, rng, tr, train_classifier
+from .base import Report, load_data, register, rng, seeds_for, tr, train_classifier
+from .claims import check, spread
 
 INITS = {"std 1": 1.0, "std 0.01": 0.01, "Xavier": "xavier", "He": "he"}
 ACTIVATIONS = ("sigmoid", "tanh", "relu")
@@ -26,8 +27,11 @@ def run(out_dir, full=False, smoke=False, seed=0) -> Report:
     from ..autograd import no_grad
     from ..models import MultiLayerNet
 
-    report = Report("weight-init", out_dir, "Initial weights: activation distributions and "
-                    "the zero-init symmetry", full=full, smoke=smoke, seed=seed,
+    seeds = seeds_for(seed, full, smoke)
+    report = Report("weight-init", out_dir, tr("Initial weights: activation distributions and "
+                                               "the zero-init symmetry",
+                                               "重みの初期値: 活性化の分布と 0 初期化の対称性"),
+                    full=full, smoke=smoke, seed=seed, seeds=seeds,
                     description="DAY2 レポート: 'sigmoid/tanh → Xavier, ReLU → He', and "
                                 "確認テスト3 ('what if every initial weight is 0? every node "
                                 "outputs the same value and every weight gets the same "
@@ -38,20 +42,25 @@ def run(out_dir, full=False, smoke=False, seed=0) -> Report:
                                         "weight_init_std), biases 0")
     report.setting("initial weights", "std 1 = N(0, 1), std 0.01 = N(0, 0.01²), Xavier = "
                                       "N(0, 1/n), He = N(0, 2/n) (n = fan-in = 100)")
-    x = tg.Tensor(rng(seed, 1).standard_normal((n_samples, 100)).astype(np.float32))
-
-    stats = {}
+    all_stats = {}
+    for s_ in seeds:
+        x = tg.Tensor(rng(s_, 1).standard_normal((n_samples, 100)).astype(np.float32))
+        for act in ACTIVATIONS:
+            acts = {}
+            for init_name, init in INITS.items():
+                tg.manual_seed(s_)
+                net = MultiLayerNet(100, [100] * 5, 10, activation=act, weight_init_std=init)
+                with no_grad():
+                    acts[init_name] = [a.data for a in net.activations(x)]
+            all_stats.setdefault(s_, {})[act] = acts
+    stats = all_stats[seeds[0]]
     for act in ACTIVATIONS:
-        acts = {}
-        for init_name, init in INITS.items():
-            tg.manual_seed(seed)
-            net = MultiLayerNet(100, [100] * 5, 10, activation=act, weight_init_std=init)
-            with no_grad():
-                acts[init_name] = [a.data for a in net.activations(x)]
-        stats[act] = acts
-        report.figure(f"histograms_{act}.png", _hist_grid(act, acts),
+        report.figure(f"histograms_{act}.png", lambda act=act: _hist_grid(act, stats[act]),
                       f"{act}: distribution of each layer's activations (columns: layers 1–5; "
-                      "rows: initial weights)")
+                      f"rows: initial weights; seed {seeds[0]}); counts on a log scale, values "
+                      "outside the panel's range piled into its edge bins and marked"
+                      + (", the exact zeros of ReLU drawn as a red bar at 0" if act == "relu"
+                         else ""))
 
     rows = []
     for act, acts in stats.items():
@@ -67,27 +76,29 @@ def run(out_dir, full=False, smoke=False, seed=0) -> Report:
                          "(sigmoid < 0.02 or > 0.98, |tanh| > 0.96; ReLU: exactly 0).")
 
     def std(act, init, layer):
-        return float(stats[act][init][layer].std())
+        return np.array([float(all_stats[s_][act][init][layer].std()) for s_ in seeds])
 
-    sig_sat = _saturated("sigmoid", stats["sigmoid"]["std 1"][-1])
-    report.effect("With N(0, 1) weights the sigmoid's outputs pile up at 0 and 1, where its "
-                  "derivative is almost 0 (the gradient vanishes)", sig_sat > 0.5,
-                  f"{sig_sat:.0%} of layer 5's outputs are below 0.02 or above 0.98")
+    sig_sat = np.array([_saturated("sigmoid", all_stats[s_]["sigmoid"]["std 1"][-1])
+                        for s_ in seeds])
+    report.claim("With N(0, 1) weights the sigmoid's outputs pile up at 0 and 1, where its "
+                 "derivative is almost 0 (the gradient vanishes)", check(sig_sat, 0.5),
+                 f"fraction of layer 5's outputs below 0.02 or above 0.98: {spread(sig_sat)}")
     s001 = std("sigmoid", "std 0.01", 4)
-    report.effect("With N(0, 0.01²) weights every sigmoid output is about 0.5: the units all "
-                  "say the same thing (表現力の制限)", s001 < 0.02,
-                  f"layer 5's outputs have std {s001:.4f}")
+    report.claim("With N(0, 0.01²) weights every sigmoid output is about 0.5: the units all "
+                 "say the same thing (表現力の制限)", check(s001, 0.02, "<"),
+                 f"layer 5's outputs have std {spread(s001)}")
     sx = [std("sigmoid", "Xavier", i) for i in (0, 4)]
     tx = [std("tanh", "Xavier", i) for i in (0, 4)]
-    report.effect("Xavier keeps sigmoid and tanh activations spread through all five layers",
-                  sx[1] > 0.05 and tx[1] > 0.1 and tx[1] > 0.3 * tx[0],
-                  f"std layer 1 → layer 5: sigmoid {sx[0]:.3f} → {sx[1]:.3f}, tanh "
-                  f"{tx[0]:.3f} → {tx[1]:.3f}")
+    report.claim("Xavier keeps sigmoid and tanh activations spread through all five layers",
+                 [check(sx[1], 0.05), check(tx[1], 0.1), check(tx[1] / tx[0], 0.3)],
+                 f"std layer 1 → layer 5: sigmoid {spread(sx[0])} → {spread(sx[1])}, tanh "
+                 f"{spread(tx[0])} → {spread(tx[1])}")
     rx = [std("relu", "Xavier", i) for i in (0, 4)]
     rh = [std("relu", "He", i) for i in (0, 4)]
-    report.effect("With ReLU, Xavier's activations shrink layer after layer while He keeps "
-                  "their scale", rx[1] / rx[0] < 0.5 and rh[1] / rh[0] > 0.6,
-                  f"std layer 5 / layer 1: Xavier {rx[1] / rx[0]:.2f}, He {rh[1] / rh[0]:.2f}")
+    report.claim("With ReLU, Xavier's activations shrink layer after layer while He keeps "
+                 "their scale", [check(rx[1] / rx[0], 0.5, "<"), check(rh[1] / rh[0], 0.6)],
+                 f"std layer 5 / layer 1: Xavier {spread(rx[1] / rx[0])}, He "
+                 f"{spread(rh[1] / rh[0])}")
 
     # -- zero initial weights: the symmetry never breaks
     iters = 100 if smoke else 1000
@@ -96,47 +107,55 @@ def run(out_dir, full=False, smoke=False, seed=0) -> Report:
     report.setting("zero-init network", "MultiLayerNet(784, [100, 100], 10, 'sigmoid'), "
                                         "SGD lr 0.1, batch 100")
     report.setting("zero-init iterations", iters)
-    zero = {}
-    nets = {}
-    for name, init in (("zero", 0), ("Xavier", "xavier")):
-        tg.manual_seed(seed)
-        net = MultiLayerNet(784, [100, 100], 10, activation="sigmoid", weight_init_std=init)
-        opt = optim.SGD(net.parameters(), lr=0.1)
-        res = train_classifier(net, opt, data, iters, batch_size=100,
-                               eval_every=max(iters // 20, 1), seed=seed,
-                               desc=f"sigmoid MLP, {name} initial weights")
-        w1 = net.linears[0].weight.data
-        spread = float(w1.std(axis=0).max())          # across hidden units, per input
-        distinct = int(len(np.unique(np.round(w1, 6), axis=0)))
-        zero[name] = {"test_acc": res.final_test_acc, "train_acc": res.final_train_acc,
-                      "unit_spread": spread, "distinct_units": distinct,
-                      "steps": res.steps, "test_acc_curve": res.test_acc}
-        nets[name] = net
-        report.result(f"zero_init/{name}", zero[name])
-        report.phase(f"train {name} init", res.seconds)
+    zero, nets, distinct = {}, {}, {"zero": [], "Xavier": []}
+    for s_ in seeds:
+        for name, init in (("zero", 0), ("Xavier", "xavier")):
+            tg.manual_seed(s_)
+            net = MultiLayerNet(784, [100, 100], 10, activation="sigmoid",
+                                weight_init_std=init)
+            opt = optim.SGD(net.parameters(), lr=0.1)
+            res = train_classifier(net, opt, data, iters, batch_size=100,
+                                   eval_every=max(iters // 20, 1), seed=s_,
+                                   desc=f"seed {s_}: sigmoid MLP, {name} initial weights")
+            w1 = net.linears[0].weight.data
+            spread_w = float(w1.std(axis=0).max())          # across hidden units, per input
+            n_distinct = int(len(np.unique(np.round(w1, 6), axis=0)))
+            distinct[name].append(n_distinct)
+            if s_ == seeds[0]:
+                zero[name] = {"test_acc": res.final_test_acc, "train_acc": res.final_train_acc,
+                              "unit_spread": spread_w, "distinct_units": n_distinct,
+                              "steps": res.steps, "test_acc_curve": res.test_acc}
+                nets[name] = net
+                report.result(f"zero_init/{name}", zero[name])
+            report.phase(f"seed {s_}: train {name} init", res.seconds)
     report.table(["initial weights", "test acc", "distinct hidden units in layer 1 (of 100)",
                   "largest spread of a weight across units"],
                  [[k, v["test_acc"], v["distinct_units"], v["unit_spread"]]
                   for k, v in zero.items()],
-                 caption=f"Zero initial weights against Xavier after {iters} SGD steps.")
+                 caption=f"Zero initial weights against Xavier after {iters} SGD steps "
+                         f"(seed {seeds[0]}).")
     images = np.concatenate([nets[k].linears[0].weight.data[:8].reshape(8, 28, 28)
                              for k in ("zero", "Xavier")])
-    report.figure("zero_init_units.png", viz.plot_image_grid(
+    report.figure("zero_init_units.png", lambda: viz.plot_image_grid(
         images, ncols=8, normalize="per_image",
+        row_labels=[tr("zero init", "初期値 0"), "Xavier"],
         title=tr("incoming weights of hidden units 1–8 after training: zero init (top) vs "
                  "Xavier (bottom)",
                  "学習後の隠れユニット 1〜8 への重み: 初期値 0 (上) と Xavier (下)")),
         "The first-layer weights of eight hidden units after training, as 28×28 images: "
         "with zero initial weights they are all the same picture.")
-    report.effect("With every initial weight 0, every hidden unit gets the same update, so the "
-                  "units stay identical (確認テスト3)",
-                  zero["zero"]["distinct_units"] == 1 and zero["Xavier"]["distinct_units"] > 90,
-                  f"distinct incoming-weight vectors in layer 1 after training: "
-                  f"{zero['zero']['distinct_units']} (zero init) vs "
-                  f"{zero['Xavier']['distinct_units']} (Xavier)")
+    report.claim("With every initial weight 0, every hidden unit gets the same update, so the "
+                 "units stay identical (確認テスト3)",
+                 [check(distinct["zero"], 1.5, "<"), check(distinct["Xavier"], 90)],
+                 f"distinct incoming-weight vectors in layer 1 after training, per seed: "
+                 f"{', '.join(str(d) for d in distinct['zero'])} (zero init) vs "
+                 f"{', '.join(str(d) for d in distinct['Xavier'])} (Xavier)")
     report.note("The histograms use random N(0, 1) inputs, as the book's "
-                "`weight_init_activation_histogram.py`; ReLU histograms leave out nothing, so "
-                "the spike at 0 is the half of the units that are off.")
+                "`weight_init_activation_histogram.py`. Counts are on a log scale so that a "
+                "thin tail stays visible; a value outside a panel's range is counted in the "
+                "edge bin, which is then marked with its share. In the ReLU panels the exact "
+                "zeros (the units that are off, about half) are the red bar at 0, with their "
+                "share written above it.")
     return report
 
 
@@ -149,10 +168,10 @@ def _saturated(act, a):
 
 
 def _hist_grid(act, acts):
-    """Rows: initial weights; columns: layers. ReLU panels leave out the exact zeros (the
-    half of the units that are off) and share their row's range, set by layer 1, so a
-    shrinking or exploding scale shows as the histogram moving left or off the panel;
-    each panel prints the std of its values."""
+    """Rows: initial weights; columns: layers. Every value is counted: counts are on a
+    log scale, values outside the row's range (set by layer 1) go into the edge bins,
+    which are then marked with their share, and ReLU's exact zeros are a red bar at 0
+    with their share written above it; each panel prints the std of its values."""
     from ..viz.plots import _figure
     rows = len(acts)
     fig = _figure((11.0, 2.0 * rows + 0.4))
@@ -164,11 +183,24 @@ def _hist_grid(act, acts):
             hi = float(np.percentile(first, 99.5)) if first.size else 1.0
         for c, a in enumerate(layers):
             ax = axes[r, c]
-            values = a[a > 0] if act == "relu" else a.ravel()
-            # One histogram call + one artist per panel: ax.hist draws 30 patches each.
+            flat = a.ravel()
+            zeros = flat == 0 if act == "relu" else np.zeros(flat.shape, bool)
+            values = np.clip(flat[~zeros], lo, hi)
             counts, edges = np.histogram(values, bins=30, range=(lo, hi))
             ax.stairs(counts, edges, fill=True, color="tab:blue")
+            width = edges[1] - edges[0]
+            if zeros.any():
+                ax.bar(0, zeros.sum(), width=width, color="tab:red", align="edge")
+                ax.text(width, zeros.sum(), f"0: {zeros.mean():.0%}", fontsize=7,
+                        color="tab:red", va="bottom")
+            out_hi = float((flat[~zeros] > hi).mean()) if (~zeros).any() else 0.0
+            if out_hi > 0.001:
+                ax.annotate(f"≥{tr('edge', '端')}: {out_hi:.0%}", (hi, counts[-1] or 1),
+                            fontsize=7, color="tab:purple", ha="right", va="bottom")
+            ax.set_yscale("log")
+            ax.set_ylim(0.8, len(flat) * 1.5)
             ax.set_yticks([])
+            ax.minorticks_off()
             ax.text(0.97, 0.95, f"σ={a.std():.3g}", transform=ax.transAxes, ha="right",
                     va="top", fontsize=8,
                     bbox=dict(facecolor="white", alpha=0.8, edgecolor="none", pad=1))
@@ -176,8 +208,9 @@ def _hist_grid(act, acts):
                 ax.set_title(tr(f"layer {c + 1}", f"{c + 1} 層目"), fontsize=9)
             if c == 0:
                 ax.set_ylabel(init_name)
-    extra = tr(" (non-zero outputs; range set by layer 1)",
-               " (0 でない出力、範囲は 1 層目に合わせる)") if act == "relu" else ""
+    extra = tr(" (red: exact zeros; range set by layer 1; log counts)",
+               " (赤: ちょうど 0、範囲は 1 層目に合わせる、度数は対数)") if act == "relu" else \
+        tr(" (log counts)", " (度数は対数)")
     fig.suptitle(f"{act}: " + tr("activations of five layers of 100 units",
                                  "100 ユニット × 5 層の活性化の分布") + extra)
     return fig

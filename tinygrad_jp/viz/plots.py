@@ -318,7 +318,7 @@ def _rescale(a, normalize):
 
 
 def plot_image_grid(images, labels=None, predictions=None, class_names=None, ncols=None,
-                    normalize="auto", cmap="gray", title=None, path=None):
+                    normalize="auto", cmap="gray", title=None, path=None, row_labels=None):
     """A grid of images with optional labels and predictions as titles.
 
     ``images``: (N, H, W), (N, 1 or 3, H, W) or (N, H, W, 1 or 3), NumPy or Tensor — a
@@ -327,6 +327,8 @@ def plot_image_grid(images, labels=None, predictions=None, class_names=None, nco
     rescales anything else per image (filters, feature maps, tanh outputs);
     ``'per_image'``, ``'global'`` or ``None`` (clip to [0, 1]) force a choice.
     With ``predictions``, a title is green when it equals the label and red when not.
+    ``row_labels``: one text per row, written at the left of the row (what each row is:
+    "before" / "after", an iteration, an augmentation).
     """
     fn = "plot_image_grid"
     a = _images_nhwc(images, fn)
@@ -370,12 +372,16 @@ def plot_image_grid(images, labels=None, predictions=None, class_names=None, nco
             ax.set_title(text, fontsize=7, color=color)
         elif lab is not None:
             ax.set_title(name(lab[i]), fontsize=7)
+        if row_labels is not None and i % ncols == 0 and i // ncols < len(row_labels):
+            ax.set_ylabel(str(row_labels[i // ncols]), rotation=0, ha="right", va="center",
+                          fontsize=8)
     if title:
         fig.suptitle(title)
     return _save(fig, path)
 
 
-def plot_filters(weight, in_channel=0, ncols=8, cmap="gray_r", title=None, path=None):
+def plot_filters(weight, in_channel=0, ncols=8, cmap="gray_r", title=None, path=None,
+                 row_labels=None):
     """Show the kernels of a conv weight (out, in, kh, kw) as a grid, one per output channel.
 
     With 3 input channels the kernels are shown in colour; otherwise input channel
@@ -396,4 +402,4 @@ def plot_filters(weight, in_channel=0, ncols=8, cmap="gray_r", title=None, path=
                              f"{w.shape}")
         imgs = w[:, in_channel:in_channel + 1]
     return plot_image_grid(imgs, ncols=min(ncols, w.shape[0]), normalize="per_image",
-                           cmap=cmap, title=title, path=path)
+                           cmap=cmap, title=title, path=path, row_labels=row_labels)

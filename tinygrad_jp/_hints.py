@@ -12,8 +12,6 @@ _CONV = ("not there yet; a 1-d signal of shape (N, C, L) runs through the 2-d op
          "(N, C, 1, L): ")
 _RNN = ("no recurrent layers yet: write the cell with nn.Linear (e.g. "
         "h = (x @ W_ih.T + h @ W_hh.T).tanh()) and loop over the time steps")
-_TRANSFORMER = ("not there yet: build the block from nn.MultiheadAttention, nn.LayerNorm "
-                "and nn.Linear (or F.scaled_dot_product_attention)")
 
 HINTS = {
     "tinygrad_jp": {
@@ -61,9 +59,6 @@ HINTS = {
         "InstanceNorm1d": "use nn.InstanceNorm2d on x.unsqueeze(2)",
         "RNN": _RNN, "LSTM": _RNN, "GRU": _RNN,
         "RNNCell": _RNN, "LSTMCell": _RNN, "GRUCell": _RNN,
-        "Transformer": _TRANSFORMER,
-        "TransformerEncoder": _TRANSFORMER,
-        "TransformerEncoderLayer": _TRANSFORMER,
         "PReLU": "use nn.LeakyReLU(negative_slope) (a fixed, not learned, slope)",
         "Softmax2d": "use nn.Softmax(dim=-3)",
         "Softmin": "use nn.Softmax on -x",

@@ -90,13 +90,20 @@ def _net():
     return nn.Sequential(nn.Linear(6, 8), nn.ReLU(), nn.Linear(8, 3))
 
 
-@pytest.mark.parametrize("make_opt", [lambda p: optim.SGD(p, lr=0.1, momentum=0.9),
-                                      lambda p: optim.Adam(p, lr=0.01),
-                                      lambda p: optim.RMSprop(p, lr=0.01)])
+@pytest.mark.parametrize("make_opt", [
+    lambda p: optim.SGD(p, lr=0.1, momentum=0.9),
+    lambda p: optim.SGD(p, lr=0.1, weight_decay=0.01),
+    lambda p: optim.SGD(p, lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.01),
+    lambda p: optim.SGD(p, lr=0.1, momentum=0.5, dampening=0.3),
+    lambda p: optim.Adam(p, lr=0.01),
+    lambda p: optim.Adam(p, lr=0.01, weight_decay=0.1),
+    lambda p: optim.AdamW(p, lr=0.01),
+    lambda p: optim.Adam(p, lr=0.01, amsgrad=True),
+    lambda p: optim.RMSprop(p, lr=0.01)])
 def test_a_training_step_stays_on_its_device_and_matches_the_cpu(device, make_opt):
     x = np.random.default_rng(1).standard_normal((5, 6)).astype(np.float32)
     t = np.array([0, 1, 2, 1, 0])
-    losses = {}
+    losses, weights = {}, {}
     for where in ("cpu", device):
         model = _net()
         opt = make_opt(model.parameters())          # made before the move: still works
@@ -114,7 +121,10 @@ def test_a_training_step_stays_on_its_device_and_matches_the_cpu(device, make_op
         assert all(p.device == where for p in model.parameters())
         assert all(p.grad.device == where for p in model.parameters())
         losses[where] = seq
+        weights[where] = [p.detach().cpu().numpy() for p in model.parameters()]
     np.testing.assert_allclose(losses[device], losses["cpu"], rtol=1e-5)
+    for on_device, on_cpu in zip(weights[device], weights["cpu"], strict=True):
+        np.testing.assert_allclose(on_device, on_cpu, rtol=1e-4, atol=1e-6)
 
 
 def test_module_cuda_cpu_and_state_dict_across_devices(device, tmp_path):

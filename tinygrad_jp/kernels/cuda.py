@@ -304,3 +304,42 @@ def sgd_update(w, g, buf, *, lr, l2, momentum, dampening, nesterov):
     s = w.dtype.type
     _SGD_MOMENTUM(g, s(lr), s(l2), s(momentum), s(1 - dampening), bool(nesterov), w, buf)
     return True
+
+
+# ---------------------------------------------------------------------- cross-entropy
+# One thread per row: the shifted log-sum-exp, the softmax and the loss of the row.
+_CROSS_ENTROPY_ROWS = cupy.ElementwiseKernel(
+    "raw T x, int64 t, int32 C, int64 ignore", "raw T prob, T loss, T valid",
+    """
+    const long long base = (long long)i * C;
+    T top = x[base];
+    for (int c = 1; c < C; ++c) top = max(top, x[base + c]);
+    T total = 0;
+    for (int c = 0; c < C; ++c) {
+        const T e = exp(x[base + c] - top);          // shifted by the row maximum
+        prob[base + c] = e;
+        total += e;
+    }
+    for (int c = 0; c < C; ++c) prob[base + c] /= total;
+    const bool counted = t != ignore;
+    valid = counted ? (T)1 : (T)0;
+    loss = counted ? log(total) - (x[base + t] - top) : (T)0;   // −log p_target
+    """,
+    "tinygrad_jp_cross_entropy_rows")
+
+
+def cross_entropy_rows(x, target, ignore_index):
+    """For logits ``x`` (N, C) and class indices ``target`` (N,): the loss of each row
+    (0 where the target is ``ignore_index``), the softmax (N, C) and a 0/1 row mask of
+    the counted rows. None where the kernel does not apply (the caller's array code
+    runs)."""
+    if not _fused(x) or x.ndim != 2 or target.dtype != cupy.int64:
+        return None
+    x = cupy.ascontiguousarray(x)
+    n, c = x.shape
+    prob = cupy.empty_like(x)
+    loss = cupy.empty(n, x.dtype)
+    valid = cupy.empty(n, x.dtype)
+    _CROSS_ENTROPY_ROWS(x, target, c, -2 ** 62 if ignore_index is None else ignore_index,
+                        prob, loss, valid)
+    return loss, prob, valid

@@ -299,6 +299,10 @@ def peak_memory_mb(lib):
 
 def main(argv):
     global CLOCK, DEVICE
+    import tinygrad_jp as tg
+    # glibc keeps freed activations for the next step, as a training script would ask
+    # (an explicit, process-wide setting: importing tinygrad_jp never changes it)
+    tg.tune_allocator()
     memory = "--memory" in argv
     if "--device" in argv:
         DEVICE = argv[argv.index("--device") + 1]

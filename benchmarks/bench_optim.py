@@ -72,6 +72,10 @@ def torch_step(name, kwargs):
 
 
 def main():
+    import tinygrad_jp as tg
+    # glibc keeps freed activations for the next step, as a training script would ask
+    # (an explicit, process-wide setting: importing tinygrad_jp never changes it)
+    tg.tune_allocator()
     n = sum(int(np.prod(s)) for s in SHAPES)
     print(f"DeepConvNet parameters: {n:,} floats in {len(SHAPES)} tensors (float32)")
     try:

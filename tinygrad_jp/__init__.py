@@ -35,8 +35,9 @@ from .dtypes import float16, float32, float64, int8, int16, int32, int64, uint8
 from .functional import *  # noqa: F403  (every function form in FUNCTION_FORMS)
 from .functional import FUNCTION_FORMS
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
-from .ops.parallel import num_threads as get_num_threads
-from .ops.parallel import set_num_threads
+from .kernels import tune_allocator
+from .kernels.threads import num_threads as get_num_threads
+from .kernels.threads import set_num_threads
 from .devices import device
 from .random import manual_seed
 from .serialization import load, load_metadata, save
@@ -95,6 +96,7 @@ __all__ = [
     "gradgradcheck",
     "get_num_threads",
     "set_num_threads",
+    "tune_allocator",
     "manual_seed",
     "load",
     "load_metadata",

@@ -92,6 +92,8 @@ class Tensor:
 
     @property
     def T(self):
+        if self.data.ndim == 2:          # the common case (a backward's gᵀ), checked free
+            return _shape.Permute.apply(self, dims=(1, 0))
         return self.permute(*reversed(range(self.ndim)))
 
     @property
@@ -605,6 +607,10 @@ class Tensor:
     # ------------------------------------------------------------------ reductions
     def sum(self, dim=None, keepdim=False, dtype=None, *, axis=None, keepdims=None):
         """The sum over ``dim`` (an int, a tuple, or None for all); bools count as int64."""
+        if type(dim) is int and dtype is None and self.data.dtype.kind == "f" and \
+                -self.data.ndim <= dim < self.data.ndim and axis is None is keepdims:
+            # one dim of a float tensor (a backward's bias gradient): nothing to convert
+            return _reduce.Sum.apply(self, axis=(dim % self.data.ndim,), keepdim=keepdim)
         if axis is not None or keepdims is not None:
             dim, keepdim = numpy_aliases("sum", dim, keepdim, axis, keepdims)
         t = self if dtype is None else self.to(dtype)
@@ -1189,6 +1195,9 @@ def _parse_to(args, device_arg, dtype_arg):
 
 def matmul(a, b):
     """Matrix product with NumPy's / PyTorch's rules for 1-D, 2-D and batched operands."""
+    if type(a) is Tensor and type(b) is Tensor and a.data.ndim == 2 == b.data.ndim and \
+            a.data.dtype is b.data.dtype and a.data.shape[1] == b.data.shape[0]:
+        return _linalg.MatMul.apply(a, b)      # two matrices that fit: nothing to check
     if not isinstance(a, Tensor):
         a = Tensor(a) if isinstance(a, (np.ndarray, list)) else _not_tensor("matmul", a)
     if not isinstance(b, Tensor):

@@ -335,7 +335,7 @@ def test_conv2d_partial_requires_grad_matches_torch(channels, needs):
 
 def test_conv2d_large_columns_are_rebuilt_not_saved(monkeypatch):
     """Above COL_SAVE_BYTES the backward rebuilds the columns; same gradients."""
-    from tinygrad_jp.ops import conv
+    from tinygrad_jp.kernels import cpu_conv as conv
     rng = np.random.default_rng(8)
     x, w, b = rng.standard_normal((2, 3, 6, 6)), rng.standard_normal((2, 3, 3, 3)), \
         rng.standard_normal(2)
@@ -352,7 +352,7 @@ def test_conv2d_large_columns_are_rebuilt_not_saved(monkeypatch):
 @pytest.mark.parametrize("channels", [1, 3])
 def test_conv2d_in_batch_slices_equals_one_piece(monkeypatch, channels):
     """Huge column matrices are built a slice of the batch at a time: same results."""
-    from tinygrad_jp.ops import conv
+    from tinygrad_jp.kernels import cpu_conv as conv
     rng = np.random.default_rng(9)
     x = rng.standard_normal((3, channels, 6, 5))
     w, b = rng.standard_normal((2, channels, 3, 2)), rng.standard_normal(2)

@@ -274,7 +274,7 @@ def test_float32_stays_float32_forward_and_backward(name):
 def test_parallel_passes_work_after_fork_and_reject_bad_thread_counts(monkeypatch):
     import os
 
-    from tinygrad_jp.ops import parallel
+    from tinygrad_jp.kernels import threads as parallel
     if not hasattr(os, "fork"):
         pytest.skip("no fork on this platform")
     monkeypatch.setattr(parallel, "MIN_BYTES", 0)
@@ -297,7 +297,7 @@ def test_parallel_passes_work_after_fork_and_reject_bad_thread_counts(monkeypatc
 def test_parallel_passes_back_off_when_helpers_start_late(monkeypatch):
     """On a busy machine (a helper thread waits for a core) passes run inline for a
     while instead of stalling on every hand-off."""
-    from tinygrad_jp.ops import parallel
+    from tinygrad_jp.kernels import threads as parallel
     monkeypatch.setattr(parallel, "MIN_BYTES", 0)
     monkeypatch.setattr(parallel, "STALL_SECONDS", -1.0)     # every start counts as late
     monkeypatch.setattr(parallel, "_inline_until", 0.0)
@@ -319,9 +319,9 @@ def test_large_relu_row_path_equals_numpy_maximum(monkeypatch, layout):
     """A large ReLU runs over its memory as rows against a row of zeros: every element,
     the remainder after the last whole row, NaN and -0.0 come out as np.maximum(x, 0),
     and the output keeps the input's memory order."""
-    from tinygrad_jp.ops import nn_misc, parallel
+    from tinygrad_jp.kernels import cpu, threads as parallel
     monkeypatch.setattr(parallel, "MIN_BYTES", 0)
-    monkeypatch.setattr(nn_misc, "ZERO_ROW", 7)           # 2·3·5·5 = 150 = 21 rows + 3
+    monkeypatch.setattr(cpu, "ZERO_ROW", 7)                # 2·3·5·5 = 150 = 21 rows + 3
     rng = np.random.default_rng(0)
     data = rng.standard_normal((2, 5, 5, 3)).astype(np.float32)
     data.reshape(-1)[[0, 11, 149]] = [np.nan, -0.0, -np.inf]

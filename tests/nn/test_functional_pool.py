@@ -232,7 +232,7 @@ def test_pools_and_conv_accept_any_memory_layout(make):
 
 def test_threaded_passes_equal_inline_passes(monkeypatch):
     """Splitting memory-bound passes over the batch and threads changes no value."""
-    from tinygrad_jp.ops import parallel
+    from tinygrad_jp.kernels import threads as parallel
     rng = np.random.default_rng(12)
     x = distinct((5, 3, 8, 8), 12)
     w, b = rng.standard_normal((4, 3, 3, 3)), rng.standard_normal(4)

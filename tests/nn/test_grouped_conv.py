@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 import tinygrad_jp as tg
 import tinygrad_jp.nn.functional as F
 from tinygrad_jp import nn
-from tinygrad_jp.ops.conv_grouped import is_channelwise
+from tinygrad_jp.kernels.cpu_grouped import is_channelwise
 from tinygrad_jp.testing import arrays
 
 

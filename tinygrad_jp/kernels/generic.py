@@ -11,7 +11,8 @@ from ..devices import array_module
 __all__ = ["conv2d", "conv2d_input_grad", "conv2d_weight_grad", "grouped_conv2d",
            "grouped_conv2d_input_grad", "grouped_conv2d_weight_grad", "unfold", "max_pool2d",
            "max_pool2d_scatter", "max_pool2d_gather", "window_sum", "window_spread", "relu",
-           "positive_mask"]
+           "positive_mask", "window_max", "fold", "conv2d_with_columns",
+           "conv2d_weight_grad_with_columns", "conv2d_bias_grad"]
 
 
 def relu(x):
@@ -115,12 +116,60 @@ def grouped_conv2d_weight_grad(x, g, w_shape, stride, padding, dilation, groups)
     return dw.reshape(w_shape)
 
 
+# A device may keep what its forward built (the CPU keeps im2col's column matrix) for
+# the weight gradient: ``conv2d_with_columns`` returns it beside the output, opaque to
+# the op, and the gradients take it back. Here nothing is kept. These forms call the
+# kernels of the array's own device (a device module that lacks them gets these), so a
+# device's own conv2d is used.
+def _own(a):
+    from . import for_array
+    return for_array(a)
+
+
+def conv2d_with_columns(x, w, b, stride, padding, dilation, groups):
+    """(conv2d or grouped_conv2d of ``x``, what to keep for the weight gradient)."""
+    if groups == 1:
+        return _own(x).conv2d(x, w, b, stride, padding, dilation), None
+    return _own(x).grouped_conv2d(x, w, b, stride, padding, dilation, groups), None
+
+
+def conv2d_weight_grad_with_columns(x, g, w_shape, stride, padding, dilation, groups,
+                                    cols):
+    """∂L/∂w of a (grouped) conv2d; ``cols`` is what ``conv2d_with_columns`` kept."""
+    if groups == 1:
+        return _own(x).conv2d_weight_grad(x, g, w_shape, stride, padding, dilation)
+    return _own(x).grouped_conv2d_weight_grad(x, g, w_shape, stride, padding, dilation,
+                                              groups)
+
+
+def conv2d_bias_grad(g, cols):
+    """∂L/∂b: ``g`` summed over batch and pixels, (F,)."""
+    return g.sum(axis=(0, 2, 3))
+
+
 def unfold(x, kernel, dilation, padding, stride):
     """PyTorch's unfold layout (N, C·kh·kw, L) of the windows."""
     n, c = x.shape[:2]
     cols = windows(_pad(x, padding), kernel, stride, dilation)      # (N, C, OH, OW, kh, kw)
     cols = cols.transpose(0, 1, 4, 5, 2, 3)
     return cols.reshape(n, c * kernel[0] * kernel[1], cols.shape[4] * cols.shape[5])
+
+
+def fold(cols, output_size, kernel, dilation, padding, stride):
+    """The adjoint of :func:`unfold`: (N, C·kh·kw, L) → (N, C, H, W), kh·kw slice-adds."""
+    (kh, kw), (dh, dw), (ph, pw), (sh, sw) = kernel, dilation, padding, stride
+    h, w = output_size
+    n = cols.shape[0]
+    c = cols.shape[1] // (kh * kw)
+    oh = (h + 2 * ph - dh * (kh - 1) - 1) // sh + 1
+    ow = (w + 2 * pw - dw * (kw - 1) - 1) // sw + 1
+    blocks = cols.reshape(n, c, kh, kw, oh, ow)
+    out = array_module(cols).zeros((n, c, h + 2 * ph, w + 2 * pw), cols.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            out[:, :, i * dh:i * dh + sh * (oh - 1) + 1:sh,
+                j * dw:j * dw + sw * (ow - 1) + 1:sw] += blocks[:, :, i, j]
+    return out[:, :, ph:ph + h, pw:pw + w].copy()
 
 
 def max_pool2d(x, g):
@@ -138,6 +187,11 @@ def max_pool2d(x, g):
             out = xp.where(better, v, out)
             idx = xp.where(better, np.int32(p), idx)
     return out, idx
+
+
+def window_max(x, g):
+    """The max over each window, without the index (no gradient will be needed)."""
+    return _own(x).max_pool2d(x, g)[0]
 
 
 def max_pool2d_scatter(grad, g, idx):

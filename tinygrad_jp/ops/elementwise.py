@@ -4,6 +4,7 @@ import numpy as np
 
 from ..autograd import Function
 from ..devices import array_module
+from ..kernels import for_array
 from ..tensor import Tensor
 
 
@@ -198,15 +199,41 @@ class Sigmoid(Function):
 
 
 class Relu(Function):
-    """max(x, 0); the subgradient at 0 is 0, as in PyTorch."""
+    """max(x, 0); the gradient at 0 is 0, as in PyTorch (``Tensor.relu`` and
+    ``F.relu``).
 
-    def forward(self, a):
-        mask = a.data > 0
-        self.save_for_backward(mask)
-        return a.data * mask
+    Nothing extra is kept for backward: the mask is read from the output, which the
+    next layer holds anyway (and under ``no_grad`` nothing is kept at all). The passes
+    are the ``relu`` / ``positive_mask`` kernels of the array's device.
+    """
+
+    def forward(self, x):
+        out = for_array(x.data).relu(x.data)
+        self.save_for_backward(out)
+        return out
+
+    @property
+    def name(self):
+        return "ReluBackward"
 
     def backward(self, grad):
-        return grad * _constant(self.saved[0].astype(grad.dtype))
+        return PositiveMask.apply(grad, ref=self.saved[0])
+
+
+class PositiveMask(Function):
+    """``grad`` where ``ref > 0`` else 0 (ReLU's backward, with ``ref`` its output).
+    Linear in ``grad``, so its own backward is the same op."""
+
+    def forward(self, g, ref):
+        self.ref = ref
+        return for_array(g.data).positive_mask(g.data, ref)
+
+    @property
+    def name(self):
+        return "ThresholdBackward"
+
+    def backward(self, grad):
+        return PositiveMask.apply(grad, ref=self.ref)
 
 
 class Abs(Function):

@@ -94,35 +94,28 @@ class CrossEntropyIndex(Function):
         return a, b
 
     def backward(self, grad):
+        # ∂loss/∂x = g·(scale·softmax(x) − target), per sample: ``target`` holds a at the
+        # target class (plus the smoothing's b·w_c on every class), scale = a + b·Σw
         x, prob = self.saved
         dt = prob.dtype
         a, b = self._coefficients(dt)
-        c = prob.shape[1]
-        w_sum = float(c) if self.weight is None else float(self.weight.sum())
-        wb = None if self.weight is None else \
-            self.weight.reshape((1, c) + (1,) * (prob.ndim - 2)).astype(dt)
-        if self.reduction == "none":
-            g_shape = (grad.shape[0], 1) + grad.shape[1:]
-            g = grad.reshape(g_shape)
-        else:
-            g = grad
-        if not is_grad_enabled():
-            gd = g.data
-            scale = a if b is None else a + b * dt.type(w_sum)
-            dx = prob * (scale * gd)
-            hit = np.take_along_axis(dx, self.safe, axis=1) - a * gd
-            np.put_along_axis(dx, self.safe, hit, axis=1)
-            if b is not None:
-                dx -= (b * gd) * (1.0 if wb is None else wb)
-            return Tensor._wrap(dx.astype(dt, copy=False))
-        # create_graph: the same formula with recorded ops, softmax recomputed from x
-        p = x.softmax(1)
-        scale = a if b is None else a + b * dt.type(w_sum)
-        onehot = array_module(prob).zeros(prob.shape, dt)
-        np.put_along_axis(onehot, self.safe, a, axis=1)
+        target = array_module(prob).zeros(prob.shape, dt)
+        np.put_along_axis(target, self.safe, a, axis=1)
+        scale = a
         if b is not None:
-            onehot = onehot + b * (1.0 if wb is None else wb)
-        return p * (g * _const(scale)) - g * _const(onehot)
+            if self.weight is None:
+                target += b
+                scale = a + b * dt.type(prob.shape[1])
+            else:
+                wb = self.weight.reshape((1, -1) + (1,) * (prob.ndim - 2)).astype(dt)
+                target += b * wb
+                scale = a + b * self.weight.sum(dtype=dt)
+        g = grad.reshape((grad.shape[0], 1) + grad.shape[1:]) if self.reduction == "none" \
+            else grad
+        # the softmax the forward saved; recorded from x when this backward is itself
+        # recorded (create_graph), so that its own derivative is tracked
+        p = x.softmax(1) if is_grad_enabled() else _const(prob)
+        return (p * _const(scale) - _const(target)) * g
 
 
 def cross_entropy_probabilities(x, target, weight, reduction, smoothing):

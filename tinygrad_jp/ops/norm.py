@@ -3,10 +3,10 @@
 norm are that op plus a per-channel affine map, each in a few lines of
 ``tinygrad_jp.nn.functional``.
 
-Normalize's backward is the classic fused formula
-``dx = invstd · (g − mean(g) − x̂·mean(g·x̂))`` in NumPy, or, when the backward is being
-recorded (``create_graph=True``), the same formula built from Tensor ops on a
-recomputed x̂, so second derivatives work.
+Normalize's backward is the classic formula ``dx = invstd · (g − mean(g) − x̂·mean(g·x̂))``
+written once with Tensor ops: it uses the x̂ and invstd the forward saved, or, when the
+backward is itself recorded (``create_graph=True``), recomputes them from x with
+recorded ops, so second derivatives work.
 """
 import numpy as np
 
@@ -37,15 +37,12 @@ class Normalize(Function):
     def backward(self, grad):
         x, xhat, invstd = self.saved
         axes = self.axes
-        if not is_grad_enabled():
-            g = grad.data
-            gx = g * xhat
-            dx = g - g.mean(axis=axes, keepdims=True)
-            dx -= xhat * gx.mean(axis=axes, keepdims=True)
-            dx *= invstd
-            return Tensor._wrap(dx.astype(g.dtype, copy=False))
-        centred = x - x.mean(dim=axes, keepdim=True)
-        inv = ((centred * centred).mean(dim=axes, keepdim=True) + self.eps).rsqrt()
-        xh = centred * inv
+        if is_grad_enabled():
+            # recorded: x̂ and invstd as functions of x, so their derivatives are tracked
+            centred = x - x.mean(dim=axes, keepdim=True)
+            inv = ((centred * centred).mean(dim=axes, keepdim=True) + self.eps).rsqrt()
+            xh = centred * inv
+        else:
+            inv, xh = Tensor._wrap(invstd), Tensor._wrap(xhat)
         return inv * (grad - grad.mean(dim=axes, keepdim=True)
                       - xh * (grad * xh).mean(dim=axes, keepdim=True))

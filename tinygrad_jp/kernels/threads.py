@@ -1,4 +1,4 @@
-"""Intra-op parallelism for memory-bound array passes.
+"""Intra-op parallelism for the CPU kernels' memory-bound array passes.
 
 NumPy releases the GIL inside copies and ufunc loops, so splitting one large pass
 (an im2col copy, a ReLU, a pooling sweep) over the batch dimension and running the

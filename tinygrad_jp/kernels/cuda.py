@@ -170,8 +170,15 @@ def col2im(cols, x_shape, kernel, stride, padding, dilation, out_hw):
 
 
 def conv2d(x, w, b, stride, padding, dilation):
+    return conv2d_with_columns(x, w, b, stride, padding, dilation, 1)[0]
+
+
+def conv2d_with_columns(x, w, b, stride, padding, dilation, groups):
+    """(the convolution, its columns): the weight gradient reuses the columns."""
+    if groups != 1:
+        return generic.grouped_conv2d(x, w, b, stride, padding, dilation, groups), None
     if not _fused(x, w):
-        return generic.conv2d(x, w, b, stride, padding, dilation)
+        return generic.conv2d(x, w, b, stride, padding, dilation), None
     n, _, h, wd = x.shape
     f, _, kh, kw = w.shape
     oh = _out_size(h, kh, stride[0], padding[0], dilation[0])
@@ -180,7 +187,7 @@ def conv2d(x, w, b, stride, padding, dilation):
     out = cupy.matmul(w.reshape(f, -1), cols)                    # (N, F, OH·OW)
     if b is not None:
         out += b.reshape(1, f, 1)
-    return out.reshape(n, f, oh, ow)
+    return out.reshape(n, f, oh, ow), cols
 
 
 def conv2d_input_grad(g, w, x_shape, stride, padding, dilation):
@@ -193,10 +200,18 @@ def conv2d_input_grad(g, w, x_shape, stride, padding, dilation):
 
 
 def conv2d_weight_grad(x, g, w_shape, stride, padding, dilation):
+    return conv2d_weight_grad_with_columns(x, g, w_shape, stride, padding, dilation, 1, None)
+
+
+def conv2d_weight_grad_with_columns(x, g, w_shape, stride, padding, dilation, groups, cols):
+    if groups != 1:
+        return generic.grouped_conv2d_weight_grad(x, g, w_shape, stride, padding, dilation,
+                                                  groups)
     if not _fused(x, g):
         return generic.conv2d_weight_grad(x, g, w_shape, stride, padding, dilation)
     n, f, oh, ow = g.shape
-    cols = im2col(x, w_shape[2:], stride, padding, dilation, (oh, ow))
+    if cols is None or cols.shape[2] != oh * ow:
+        cols = im2col(x, w_shape[2:], stride, padding, dilation, (oh, ow))
     g3 = cupy.ascontiguousarray(g).reshape(n, f, oh * ow)
     # Σ_n g[n] @ cols[n]ᵀ: a batched GEMM, then a sum over the small (N, F, C·kh·kw)
     return cupy.matmul(g3, cols.transpose(0, 2, 1)).sum(axis=0).reshape(w_shape)
@@ -309,11 +324,11 @@ def sgd_update(w, g, buf, *, lr, l2, momentum, dampening, nesterov):
 # ---------------------------------------------------------------------- cross-entropy
 # One thread per row: the shifted log-sum-exp, the softmax and the loss of the row.
 _CROSS_ENTROPY_ROWS = cupy.ElementwiseKernel(
-    "raw T x, int64 t, int32 C, int64 ignore", "raw T prob, T loss, T valid",
+    "raw T x, int64 t, int32 C, int64 ignore", "raw T prob, T loss, T valid, int64 safe",
     """
     const long long base = (long long)i * C;
     T top = x[base];
-    for (int c = 1; c < C; ++c) top = max(top, x[base + c]);
+    for (int c = 1; c < C; ++c) top = x[base + c] > top ? x[base + c] : top;
     T total = 0;
     for (int c = 0; c < C; ++c) {
         const T e = exp(x[base + c] - top);          // shifted by the row maximum
@@ -323,6 +338,7 @@ _CROSS_ENTROPY_ROWS = cupy.ElementwiseKernel(
     for (int c = 0; c < C; ++c) prob[base + c] /= total;
     const bool counted = t != ignore;
     valid = counted ? (T)1 : (T)0;
+    safe = counted ? t : 0;                          // an index that may be read
     loss = counted ? log(total) - (x[base + t] - top) : (T)0;   // −log p_target
     """,
     "tinygrad_jp_cross_entropy_rows")
@@ -330,9 +346,9 @@ _CROSS_ENTROPY_ROWS = cupy.ElementwiseKernel(
 
 def cross_entropy_rows(x, target, ignore_index):
     """For logits ``x`` (N, C) and class indices ``target`` (N,): the loss of each row
-    (0 where the target is ``ignore_index``), the softmax (N, C) and a 0/1 row mask of
-    the counted rows. None where the kernel does not apply (the caller's array code
-    runs)."""
+    (0 where the target is ``ignore_index``), the softmax (N, C), a 0/1 row mask of the
+    counted rows and the targets with ignored ones replaced by 0. None where the kernel
+    does not apply (the caller's array code runs)."""
     if not _fused(x) or x.ndim != 2 or target.dtype != cupy.int64:
         return None
     x = cupy.ascontiguousarray(x)
@@ -340,6 +356,7 @@ def cross_entropy_rows(x, target, ignore_index):
     prob = cupy.empty_like(x)
     loss = cupy.empty(n, x.dtype)
     valid = cupy.empty(n, x.dtype)
+    safe = cupy.empty(n, cupy.int64)
     _CROSS_ENTROPY_ROWS(x, target, c, -2 ** 62 if ignore_index is None else ignore_index,
-                        prob, loss, valid)
-    return loss, prob, valid
+                        prob, loss, valid, safe)
+    return loss, prob, valid, safe

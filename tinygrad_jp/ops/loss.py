@@ -5,6 +5,7 @@ import numpy as np
 
 from ..autograd import Function, is_grad_enabled
 from ..devices import array_module, as_array, is_device_array
+from ..kernels import for_array
 from ..tensor import Tensor
 from .reduce import GatherAlongDim
 
@@ -35,6 +36,31 @@ class CrossEntropyIndex(Function):
 
     def forward(self, x, target, weight, ignore_index, reduction, smoothing):
         xd = x.data
+        dt = xd.dtype
+        rows = getattr(for_array(xd), "cross_entropy_rows", None)   # a device's fused pass
+        fused = rows(xd, target, ignore_index) if rows and weight is None and not smoothing \
+            else None
+        if fused is None:
+            loss, prob, safe, wt, valid = self._loss_per_sample(xd, target, weight,
+                                                                ignore_index, smoothing)
+        else:
+            loss, prob, wt, safe = fused
+            loss, wt, safe, valid = loss[:, None], wt[:, None], safe[:, None], None
+        self.save_for_backward(x, prob)
+        self.safe, self.wt, self.weight = safe, wt, weight
+        self.valid = valid
+        denominator = wt.sum(dtype=dt)
+        self.reduction, self.smoothing, self.denominator = reduction, smoothing, denominator
+        if reduction == "none":
+            return loss.reshape(target.shape)
+        total_loss = loss.sum(dtype=dt)
+        if reduction == "sum":
+            return as_array(total_loss, dt)
+        return as_array(total_loss / denominator, dt)
+
+    @staticmethod
+    def _loss_per_sample(xd, target, weight, ignore_index, smoothing):
+        """(loss (N, 1, ...), softmax, safe targets, weights, mask of counted samples)."""
         xp = array_module(xd)
         dt = xd.dtype
         c = xd.shape[1]
@@ -54,7 +80,6 @@ class CrossEntropyIndex(Function):
             wt = weight[safe]
             if valid is not None:
                 wt = wt * valid
-        denominator = wt.sum(dtype=dt)
         loss = -picked * wt
         smooth = None
         if smoothing:
@@ -69,16 +94,7 @@ class CrossEntropyIndex(Function):
                 smooth = smooth * valid
             loss = (1.0 - smoothing) * loss + (smoothing / c) * smooth
         prob /= total
-        self.save_for_backward(x, prob)
-        self.safe, self.wt, self.weight = safe, wt, weight
-        self.valid = valid
-        self.reduction, self.smoothing, self.denominator = reduction, smoothing, denominator
-        if reduction == "none":
-            return loss.reshape(target.shape)
-        total_loss = loss.sum(dtype=dt)
-        if reduction == "sum":
-            return as_array(total_loss, dt)
-        return as_array(total_loss / denominator, dt)
+        return loss, prob, safe, wt, valid
 
     def _coefficients(self, dt):
         """Per-sample factors a (nll part) and b (smoothing part), before ``grad``."""

@@ -38,15 +38,9 @@ _IM2COL = cupy.ElementwiseKernel(
     """,
     "tinygrad_jp_im2col")
 
-_COL2IM = cupy.ElementwiseKernel(
-    "raw T col, int32 C, int32 H, int32 W, int32 OH, int32 OW, int32 kh, int32 kw, "
-    "int32 sh, int32 sw, int32 ph, int32 pw, int32 dh, int32 dw",
-    "T dx",
-    """
-    const int xx = i % W, y = (i / W) % H, c = (i / (W * H)) % C;
-    const long long n = i / ((long long)W * H * C);
-    const int L = OH * OW, K = C * kh * kw;
-    T acc = 0;
+# The gathers' loop: every window (a, b kernel position; oy, ox output) that read the
+# input element (y, xx), for the body put in place of BODY to collect from.
+_EACH_WINDOW_THAT_READS_YX = """
     for (int a = 0; a < kh; ++a) {
         const int t = y + ph - a * dh;
         if (t < 0 || t % sh) continue;
@@ -57,9 +51,23 @@ _COL2IM = cupy.ElementwiseKernel(
             if (u < 0 || u % sw) continue;
             const int ox = u / sw;
             if (ox >= OW) continue;
-            acc += col[(n * K + (c * kh + a) * kw + b) * L + oy * OW + ox];
+            BODY
         }
     }
+"""
+
+_COL2IM = cupy.ElementwiseKernel(
+    "raw T col, int32 C, int32 H, int32 W, int32 OH, int32 OW, int32 kh, int32 kw, "
+    "int32 sh, int32 sw, int32 ph, int32 pw, int32 dh, int32 dw",
+    "T dx",
+    """
+    const int xx = i % W, y = (i / W) % H, c = (i / (W * H)) % C;
+    const long long n = i / ((long long)W * H * C);
+    const int L = OH * OW, K = C * kh * kw;
+    T acc = 0;
+    """ + _EACH_WINDOW_THAT_READS_YX.replace("BODY", """
+            acc += col[(n * K + (c * kh + a) * kw + b) * L + oy * OW + ox];
+    """) + """
     dx = acc;
     """,
     "tinygrad_jp_col2im")
@@ -101,20 +109,10 @@ _WINDOW_MAX_SCATTER = cupy.ElementwiseKernel(
     const int xx = i % W, y = (i / W) % H;
     const long long plane = i / ((long long)W * H);
     T acc = 0;
-    for (int a = 0; a < kh; ++a) {
-        const int t = y + ph - a * dh;
-        if (t < 0 || t % sh) continue;
-        const int oy = t / sh;
-        if (oy >= OH) continue;
-        for (int b = 0; b < kw; ++b) {
-            const int u = xx + pw - b * dw;
-            if (u < 0 || u % sw) continue;
-            const int ox = u / sw;
-            if (ox >= OW) continue;
+    """ + _EACH_WINDOW_THAT_READS_YX.replace("BODY", """
             const long long o = (plane * OH + oy) * OW + ox;
             if (arg[o] == a * kw + b) acc += grad[o];
-        }
-    }
+    """) + """
     dx = acc;
     """,
     "tinygrad_jp_window_max_scatter")

@@ -8,8 +8,6 @@ or else the closest names the module does have.
 """
 import difflib
 
-_CONV = ("not there yet; a 1-d signal of shape (N, C, L) runs through the 2-d op as "
-         "(N, C, 1, L): ")
 _RNN = ("no recurrent layers yet: write the cell with nn.Linear (e.g. "
         "h = (x @ W_ih.T + h @ W_hh.T).tanh()) and loop over the time steps")
 
@@ -50,10 +48,6 @@ HINTS = {
                   "products tg.matmul / tg.einsum",
     },
     "tinygrad_jp.nn": {
-        "Conv1d": _CONV + "nn.Conv2d(in_channels, out_channels, (1, k)) on x.unsqueeze(2)",
-        "ConvTranspose1d": _CONV + "nn.ConvTranspose2d(..., (1, k)) on x.unsqueeze(2)",
-        "MaxPool1d": _CONV + "nn.MaxPool2d((1, k)) on x.unsqueeze(2)",
-        "AvgPool1d": _CONV + "nn.AvgPool2d((1, k)) on x.unsqueeze(2)",
         "Conv3d": "not there yet (2-d convolution only: nn.Conv2d)",
         "BatchNorm3d": "not there yet (nn.BatchNorm1d / nn.BatchNorm2d)",
         "InstanceNorm1d": "use nn.InstanceNorm2d on x.unsqueeze(2)",
@@ -71,11 +65,6 @@ HINTS = {
         "parallel": "there is no data parallelism: use the model itself",
     },
     "tinygrad_jp.nn.functional": {
-        "conv1d": _CONV + "F.conv2d(x.unsqueeze(2), w.unsqueeze(2)).squeeze(2)",
-        "conv_transpose1d": _CONV + "F.conv_transpose2d(x.unsqueeze(2), "
-                                    "w.unsqueeze(2)).squeeze(2)",
-        "max_pool1d": _CONV + "F.max_pool2d(x.unsqueeze(2), (1, k)).squeeze(2)",
-        "avg_pool1d": _CONV + "F.avg_pool2d(x.unsqueeze(2), (1, k)).squeeze(2)",
         "conv3d": "not there yet (2-d convolution only: F.conv2d)",
         "prelu": "use F.leaky_relu(x, slope) (a fixed slope)",
         "softmin": "use F.softmax(-x, dim)",

@@ -41,6 +41,7 @@ from .layers_activation import (
     Softsign,
     Tanh,
 )
+from .layers_1d import AvgPool1d, Conv1d, ConvTranspose1d, MaxPool1d
 from .layers_attention import MultiheadAttention
 from .layers_container import ModuleDict, ModuleList, Sequential
 from .layers_transformer import (
@@ -94,6 +95,10 @@ __all__ = [
     "ELU", "CELU", "SELU", "ReLU6", "Hardtanh", "Hardsigmoid", "Hardswish", "Softplus",
     "Softsign", "SiLU", "Mish", "LogSigmoid", "GLU", "Embedding", "CosineSimilarity",
     "MultiheadAttention",
+    "Conv1d",
+    "ConvTranspose1d",
+    "MaxPool1d",
+    "AvgPool1d",
     "Transformer",
     "TransformerEncoder",
     "TransformerEncoderLayer",

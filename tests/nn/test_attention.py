@@ -141,6 +141,17 @@ MHA_CASES = {   # name: (constructor kwargs, forward kwargs as NumPy, q / k / v 
                             ((4, 2, 6), (3, 2, 3), (3, 2, 5))),
     "unbatched": ({}, {}, ((4, 6), (3, 6), (3, 6))),
     "no weights": ({}, {"need_weights": False}, ((2, 1, 6), (3, 1, 6), (3, 1, 6))),
+    "bias kv, zero attn, padding": (
+        {"add_bias_kv": True, "add_zero_attn": True, "batch_first": True},
+        {"key_padding_mask": np.array([[0, 0, 0, 1], [0, 1, 1, 1]], bool)},
+        ((2, 3, 6), (2, 4, 6), (2, 4, 6))),
+    "bias kv, causal": ({"add_bias_kv": True},
+                        {"attn_mask": np.triu(np.ones((3, 3), bool), 1)},
+                        ((3, 2, 6), (3, 2, 6), (3, 2, 6))),
+    "zero attn, float mask per head": (
+        {"add_zero_attn": True, "batch_first": True},
+        {"attn_mask": RNG.standard_normal((2 * 2, 3, 5)), "average_attn_weights": False},
+        ((2, 3, 6), (2, 5, 6), (2, 5, 6))),
 }
 
 

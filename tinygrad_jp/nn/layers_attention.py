@@ -4,7 +4,8 @@ import math
 
 import numpy as np
 
-from ..tensor import Tensor
+from .. import creation
+from ..tensor import Tensor, cat
 from . import functional as F
 from . import init
 from .functional_attention import attention
@@ -33,8 +34,8 @@ def _additive(mask, masked_when, op, name):
 
 
 class MultiheadAttention(Module):
-    """``MultiheadAttention(embed_dim, num_heads, dropout=0.0, bias=True, kdim=None,
-    vdim=None, batch_first=False)``.
+    """``MultiheadAttention(embed_dim, num_heads, dropout=0.0, bias=True,
+    add_bias_kv=False, add_zero_attn=False, kdim=None, vdim=None, batch_first=False)``.
 
     ``forward(query, key, value, key_padding_mask=None, need_weights=True,
     attn_mask=None, average_attn_weights=True, is_causal=False)`` returns
@@ -52,7 +53,10 @@ class MultiheadAttention(Module):
     Parameters have PyTorch's names, shapes and initialisation (``in_proj_weight``
     (3E, E) Xavier-uniform, ``in_proj_bias`` zeros, ``out_proj`` a ``Linear(E, E)``
     with zero bias; ``q_proj_weight`` / ``k_proj_weight`` / ``v_proj_weight`` instead
-    when ``kdim`` or ``vdim`` differ from E), so a PyTorch ``state_dict`` loads as is.
+    when ``kdim`` or ``vdim`` differ from E; ``bias_k`` / ``bias_v`` (1, 1, E)
+    Xavier-normal with ``add_bias_kv``), so a PyTorch ``state_dict`` loads as is.
+    ``add_bias_kv`` appends the learned key and value to every sequence, and
+    ``add_zero_attn`` a zero key and value, so the weights are (…, S + 1) or (…, S + 2).
     """
 
     def __init__(self, embed_dim, num_heads, dropout=0.0, bias=True, add_bias_kv=False,
@@ -66,9 +70,6 @@ class MultiheadAttention(Module):
         if embed_dim % num_heads:
             raise ValueError(f"{name}: embed_dim ({embed_dim}) must be divisible by "
                              f"num_heads ({num_heads})")
-        if add_bias_kv or add_zero_attn:
-            raise NotImplementedError(f"{name}: add_bias_kv and add_zero_attn are not "
-                                      "supported")
         if not 0.0 <= dropout <= 1.0:
             raise ValueError(f"{name}: dropout must be a probability in [0, 1], got {dropout}")
         self.kdim = embed_dim if kdim is None else _positive_int(kdim, "kdim", name)
@@ -86,6 +87,14 @@ class MultiheadAttention(Module):
             self.v_proj_weight = _param((embed_dim, self.vdim), dtype)
         self.in_proj_bias = _param((3 * embed_dim,), dtype) if bias else None
         self.out_proj = Linear(embed_dim, embed_dim, bias=bias, dtype=dtype)
+        # add_bias_kv: one learned key and value appended to every sequence;
+        # add_zero_attn: then a zero key and value per head (a place to attend to nothing)
+        if add_bias_kv:
+            self.bias_k = _param((1, 1, embed_dim), dtype)
+            self.bias_v = _param((1, 1, embed_dim), dtype)
+        else:
+            self.bias_k = self.bias_v = None
+        self.add_zero_attn = bool(add_zero_attn)
         self._reset_parameters()
 
     def _reset_parameters(self):
@@ -97,6 +106,9 @@ class MultiheadAttention(Module):
         if self.in_proj_bias is not None:
             init.zeros_(self.in_proj_bias)
             init.zeros_(self.out_proj.bias)
+        if self.bias_k is not None:
+            init.xavier_normal_(self.bias_k)
+            init.xavier_normal_(self.bias_v)
 
     def _projections(self):
         e = self.embed_dim
@@ -133,6 +145,24 @@ class MultiheadAttention(Module):
                                    f"{query.shape[batch_dim]} and {key.shape[batch_dim]} "
                                    f"(shapes {query.shape}, {key.shape}, layout {layout}; "
                                    "batch_first=" + str(self.batch_first) + ")")
+
+    def _extra_keys(self, k, v, mask):
+        """``add_bias_kv`` and ``add_zero_attn``: keys and values (N, H, S, D) grow by the
+        learned bias and / or a zero, which every query may attend to (the mask gets a
+        zero column for each)."""
+        n, heads, _, d = k.shape
+        extra = []
+        if self.bias_k is not None:
+            extra.append((self.bias_k.reshape(1, heads, 1, d).expand(n, heads, 1, d),
+                          self.bias_v.reshape(1, heads, 1, d).expand(n, heads, 1, d)))
+        if self.add_zero_attn:
+            zero = creation.zeros(n, heads, 1, d, dtype=k.dtype, device=k.device)
+            extra.append((zero, zero))
+        for extra_k, extra_v in extra:
+            k, v = cat([k, extra_k], dim=2), cat([v, extra_v], dim=2)
+            if mask is not None:
+                mask = F.pad(mask, (0, 1))
+        return k, v, mask
 
     def _mask(self, key_padding_mask, attn_mask, n, length, source):
         """The masks as one additive mask that broadcasts to (N, H, L, S)."""
@@ -179,6 +209,7 @@ class MultiheadAttention(Module):
         q, k, v = (F.linear(x, w, b).reshape(heads).transpose(1, 2)     # (N, H, L|S, D)
                    for x, w, b in ((query, wq, bq), (key, wk, bk), (value, wv, bv)))
         mask = self._mask(key_padding_mask, attn_mask, n, length, source)
+        k, v, mask = self._extra_keys(k, v, mask)
         out, weights = attention(q, k, v, mask, self.dropout if self.training else 0.0,
                                  1.0 / math.sqrt(self.head_dim), "MultiheadAttention")
         out = self.out_proj(out.transpose(1, 2).reshape(n, length, self.embed_dim))

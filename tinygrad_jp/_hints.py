@@ -48,7 +48,6 @@ HINTS = {
                   "products tg.matmul / tg.einsum",
     },
     "tinygrad_jp.nn": {
-        "Conv3d": "not there yet (2-d convolution only: nn.Conv2d)",
         "BatchNorm3d": "not there yet (nn.BatchNorm1d / nn.BatchNorm2d)",
         "InstanceNorm1d": "use nn.InstanceNorm2d on x.unsqueeze(2)",
         "RNN": _RNN, "LSTM": _RNN, "GRU": _RNN,
@@ -65,7 +64,6 @@ HINTS = {
         "parallel": "there is no data parallelism: use the model itself",
     },
     "tinygrad_jp.nn.functional": {
-        "conv3d": "not there yet (2-d convolution only: F.conv2d)",
         "prelu": "use F.leaky_relu(x, slope) (a fixed slope)",
         "softmin": "use F.softmax(-x, dim)",
         "tanhshrink": "write it out: x - x.tanh()",

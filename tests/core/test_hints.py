@@ -28,8 +28,8 @@ def test_examples_of_hints():
         tg.bmm  # noqa: B018
     with pytest.raises(AttributeError, match="LSTM'; no recurrent layers yet"):
         tg.nn.LSTM  # noqa: B018
-    with pytest.raises(AttributeError, match="conv3d'; not there yet.*F.conv2d"):
-        tg.nn.functional.conv3d  # noqa: B018
+    with pytest.raises(AttributeError, match="prelu'; use F.leaky_relu"):
+        tg.nn.functional.prelu  # noqa: B018
 
 
 def test_a_misspelt_name_suggests_the_close_ones():

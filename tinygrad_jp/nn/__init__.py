@@ -41,7 +41,16 @@ from .layers_activation import (
     Softsign,
     Tanh,
 )
-from .layers_1d import AvgPool1d, Conv1d, ConvTranspose1d, MaxPool1d
+from .layers_conv_nd import (
+    AvgPool1d,
+    AvgPool3d,
+    Conv1d,
+    Conv3d,
+    ConvTranspose1d,
+    ConvTranspose3d,
+    MaxPool1d,
+    MaxPool3d,
+)
 from .layers_attention import MultiheadAttention
 from .layers_container import ModuleDict, ModuleList, Sequential
 from .layers_transformer import (
@@ -99,6 +108,10 @@ __all__ = [
     "ConvTranspose1d",
     "MaxPool1d",
     "AvgPool1d",
+    "Conv3d",
+    "ConvTranspose3d",
+    "MaxPool3d",
+    "AvgPool3d",
     "Transformer",
     "TransformerEncoder",
     "TransformerEncoderLayer",

@@ -15,6 +15,7 @@ per layer (see ``tinygrad_jp/ops/conv.py`` for the im2col walk-through).
 (1, 1, 7, 7)
 """
 from . import functional_1d as _one_d
+from . import functional_3d as _three_d
 from . import functional_activation as _activation
 from . import functional_attention as _attention
 from . import functional_conv as _conv
@@ -27,6 +28,7 @@ from . import functional_pool as _pool
 from . import functional_resize as _resize
 from . import functional_sparse as _sparse
 from .functional_1d import *  # noqa: F403
+from .functional_3d import *  # noqa: F403
 from .functional_activation import *  # noqa: F403
 from .functional_attention import *  # noqa: F403
 from .functional_conv import *  # noqa: F403
@@ -42,7 +44,8 @@ from .functional_sparse import *  # noqa: F403
 
 __all__ = [*_linear.__all__, *_conv.__all__, *_pool.__all__, *_norm.__all__, *_dropout.__all__,
            *_activation.__all__, *_loss.__all__, *_resize.__all__, *_attention.__all__,
-           *_sparse.__all__, *_distance.__all__, *_one_d.__all__]
+           *_sparse.__all__, *_distance.__all__, *_one_d.__all__,
+           *_three_d.__all__]
 
 
 def __getattr__(name):

@@ -1,5 +1,5 @@
-"""1-D convolution and pooling (F.conv1d & co., nn.Conv1d & co.): PyTorch as the oracle
-for values and gradients, float64 gradient checks over drawn shapes."""
+"""1-D and 3-D convolution and pooling (F.conv1d, F.conv3d & co., their layers): PyTorch
+as the oracle for values and gradients, float64 gradient checks over drawn shapes."""
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -25,6 +25,22 @@ CASES = {   # name: (input shape, weight shape or None, call with (F, x, w))
     "max_pool1d dilated": ((2, 3, 9), None, lambda f, x, w: f.max_pool1d(x, 2, dilation=2)),
     "avg_pool1d": ((2, 3, 9), None, lambda f, x, w: f.avg_pool1d(
         x, 3, 2, padding=1, count_include_pad=False)),
+    "conv3d": ((2, 4, 5, 6, 7), (6, 2, 3, 2, 3), lambda f, x, w: f.conv3d(
+        x, w, stride=(2, 1, 2), padding=(1, 1, 0), dilation=(1, 2, 1), groups=2)),
+    "conv3d unbatched": ((2, 3, 4, 4), (3, 2, 2, 2, 2), lambda f, x, w: f.conv3d(x, w)),
+    "conv_transpose3d": ((2, 4, 3, 3, 4), (4, 3, 3, 2, 2), lambda f, x, w: f.conv_transpose3d(
+        x, w, stride=(2, 1, 2), padding=(1, 0, 1), output_padding=(1, 0, 1))),
+    "conv_transpose3d dilated": ((1, 4, 3, 4, 3), (4, 2, 2, 2, 2),
+                                 lambda f, x, w: f.conv_transpose3d(
+                                     x, w, stride=(3, 2, 1), padding=(0, 1, 0),
+                                     output_padding=(2, 1, 0), dilation=(2, 1, 2))),
+    "max_pool3d": ((2, 3, 5, 6, 7), None, lambda f, x, w: f.max_pool3d(
+        x, (3, 2, 3), (2, 2, 1), (1, 1, 1), dilation=(1, 2, 1))),
+    "avg_pool3d": ((2, 3, 5, 6, 7), None, lambda f, x, w: f.avg_pool3d(x, 3, 2, 1)),
+    "avg_pool3d exclude pad": ((2, 3, 5, 6, 7), None, lambda f, x, w: f.avg_pool3d(
+        x, 3, 2, 1, count_include_pad=False)),
+    "avg_pool3d divisor": ((1, 2, 4, 4, 4), None, lambda f, x, w: f.avg_pool3d(
+        x, 2, 1, 1, divisor_override=5)),
 }
 
 
@@ -55,21 +71,40 @@ def test_max_pool1d_indices_match_torch():
     np.testing.assert_allclose(out.numpy(), ref.numpy())
 
 
+@pytest.mark.parametrize("dims", [1, 3])
 @pytest.mark.parametrize("mode", ["zeros", "reflect", "replicate", "circular"])
-def test_conv1d_layers_match_torch_with_the_same_weights(mode):
+def test_conv_layers_match_torch_with_the_same_weights(mode, dims):
     torch = pytest.importorskip("torch")
     torch.manual_seed(0)
-    kw = dict(stride=1, padding=2, padding_mode=mode)
-    theirs = torch.nn.Conv1d(3, 4, 3, **kw).double()
-    ours = nn.Conv1d(3, 4, 3, **kw).double()
+    kw = dict(stride=1, padding=2 if dims == 1 else (1, 2, 1), padding_mode=mode)
+    layer = "Conv1d" if dims == 1 else "Conv3d"
+    theirs = getattr(torch.nn, layer)(3, 4, 3, **kw).double()
+    ours = getattr(nn, layer)(3, 4, 3, **kw).double()
     assert {k: tuple(v.shape) for k, v in ours.state_dict().items()} == \
         {k: tuple(v.shape) for k, v in theirs.state_dict().items()}
     ours.load_state_dict({k: tg.tensor(v.detach().numpy())
                           for k, v in theirs.state_dict().items()})
-    x = RNG.standard_normal((2, 3, 7))
+    x = RNG.standard_normal((2, 3, 7) if dims == 1 else (2, 3, 4, 5, 4))
     np.testing.assert_allclose(ours(tg.tensor(x)).numpy(),
                                theirs(torch.tensor(x)).detach().numpy(), rtol=1e-10)
     assert repr(ours) == repr(theirs)
+
+
+def test_3d_transposed_and_pooling_layers_match_torch():
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(0)
+    theirs = torch.nn.ConvTranspose3d(3, 2, (2, 3, 2), stride=2, padding=(0, 1, 0)).double()
+    ours = nn.ConvTranspose3d(3, 2, (2, 3, 2), stride=2, padding=(0, 1, 0)).double()
+    ours.load_state_dict({k: tg.tensor(v.detach().numpy())
+                          for k, v in theirs.state_dict().items()})
+    x = RNG.standard_normal((2, 3, 3, 4, 3))
+    np.testing.assert_allclose(ours(tg.tensor(x)).numpy(),
+                               theirs(torch.tensor(x)).detach().numpy(), rtol=1e-10)
+    assert repr(ours) == repr(theirs)
+    for layer, ref in ((nn.MaxPool3d(2), torch.nn.MaxPool3d(2)),
+                       (nn.AvgPool3d(3, 1, 1), torch.nn.AvgPool3d(3, 1, 1))):
+        np.testing.assert_allclose(layer(tg.tensor(x)).numpy(),
+                                   ref(torch.tensor(x)).numpy(), rtol=1e-12)
 
 
 def test_transposed_and_pooling_layers_match_torch():
@@ -110,6 +145,20 @@ def test_conv1d_and_pools_gradients_float64(n, c, length, k, stride, padding):
     assert_gradients(lambda a: F.max_pool1d(a, k, stride, pad), x)
 
 
+@settings(max_examples=10, deadline=None)
+@given(depth=st.integers(2, 4), k=st.integers(1, 2), stride=st.integers(1, 2),
+       padding=st.integers(0, 1))
+def test_conv3d_and_pools_gradients_float64(depth, k, stride, padding):
+    x = tg.tensor(RNG.standard_normal((1, 2, depth, 3, 3)), requires_grad=True)
+    w = tg.tensor(RNG.standard_normal((2, 2, k, 2, 2)), requires_grad=True)
+    assert_gradients(lambda a, b: F.conv3d(a, b, stride=stride, padding=padding), x, w,
+                     second_order=True)
+    assert_gradients(lambda a, b: F.conv_transpose3d(a, b, stride=stride), x, w)
+    pad = min(padding, k // 2)
+    assert_gradients(lambda a: F.avg_pool3d(a, (k, 2, 2), (stride, 1, 1), (pad, 1, 1)), x)
+    assert_gradients(lambda a: F.max_pool3d(a, (k, 2, 2), (stride, 1, 1), (pad, 1, 1)), x)
+
+
 def test_1d_errors_name_the_op_and_the_shapes():
     with pytest.raises(RuntimeError, match=r"conv1d: expected a 2-D \(C, L\) or 3-D"):
         F.conv1d(tg.zeros(1, 2, 3, 4), tg.zeros(2, 2, 1))
@@ -117,3 +166,7 @@ def test_1d_errors_name_the_op_and_the_shapes():
         F.conv1d(tg.zeros(1, 2, 5), tg.zeros(2, 2, 1, 1))
     with pytest.raises(ValueError, match="Conv1d: kernel_size must be a positive int"):
         nn.Conv1d(2, 2, 0)
+    with pytest.raises(RuntimeError, match=r"conv3d: expected a 4-D \(C, D, H, W\) or 5-D"):
+        F.conv3d(tg.zeros(2, 3, 4), tg.zeros(1, 2, 1, 1, 1))
+    with pytest.raises(ValueError, match="max_pool3d: ceil_mode=True is not supported"):
+        F.max_pool3d(tg.zeros(1, 1, 4, 4, 4), 2, ceil_mode=True)

@@ -26,6 +26,7 @@ from typing import Callable, NamedTuple
 import numpy as np
 
 from .._io import atomic_write_text
+from ..kernels import tune_allocator
 
 __all__ = ["main", "build_parser", "MODELS", "DATASETS", "OPTIMIZERS", "build_model",
            "build_optimizer", "load_dataset", "CLIError"]
@@ -847,6 +848,9 @@ def main(argv=None):
     if args.command is None:
         parser.print_help()
         return 0
+    # the command line owns its process: it keeps freed memory for the next training step
+    # (a library import never changes malloc; see tg.tune_allocator)
+    tune_allocator()
     try:
         return SUBCOMMANDS[args.command].run(args)
     except CLIError as e:

@@ -24,7 +24,10 @@ GRID_IMAGES = 8
 def _settings(full, smoke):
     if smoke:
         return dict(n_train=200, n_test=200, iters=8, eval_every=4, batch=50)
-    return dict(n_train=N_TRAIN, n_test=None, iters=1000, eval_every=50, batch=100)
+    # 600 iterations (60 epochs of the 1,000 images): three seeds of the three runs in
+    # about 3 minutes on 2 cores; without augmentation the network has learned its
+    # images by heart long before (training accuracy 1.0 by iteration ~400).
+    return dict(n_train=N_TRAIN, n_test=None, iters=600, eval_every=50, batch=100)
 
 
 def _transforms(rng_=None, thicken_p=0.25):

@@ -69,8 +69,11 @@ def claims_table(run_dir, lang="en"):
     lines = [head, "|---|---|---|"]
     for e in data["effects"]:
         t = e if lang == data.get("lang", "en") else e.get("translations", {}).get(lang)
-        if t is None:
-            raise SystemExit(f"{run_dir}: the claim {e['claim']!r} has no {lang} text")
+        if t is None:          # written without tr(): the evidence stays as it was
+            print(f"warning: {run_dir}: the claim {e['claim']!r} has no {lang} text",
+                  file=sys.stderr)
+            t = {"claim": f"[{e['claim']}]", "evidence": e["evidence"],
+                 "verdict": e["verdict"]}
         cells = [t["claim"], yes if e["shown"] else no,
                  f"{t['evidence']} ({t['verdict']})" if t.get("verdict") else t["evidence"]]
         lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")

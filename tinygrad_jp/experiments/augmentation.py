@@ -228,7 +228,7 @@ def run(out_dir, full=False, smoke=False, seed=0) -> Report:
                     f"学習と同じ変形をしたテストデータの正解率: 拡張なし {spread(nn_[2])}、"
                     f"アフィン変換 {spread(aff[2])}、3 つすべて {spread(both[2])} (ずっと = "
                     "0.03 より大きい差。学習に使った変形そのものなので、差の一部は最初から"
-                    "組み込まれている)"))
+                    "織り込まれている)"))
     report.claim(tr("The affine map does most of the good; noise and thickening add less "
                     "(the lab report: +8 % vs +1 % vs nothing, on its distorted contest "
                     "data)", "効果の大部分はアフィン変換で、ノイズと線を太くする変換の上乗せは"

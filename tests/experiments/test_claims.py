@@ -89,3 +89,35 @@ def test_seeds_per_mode_and_claims_in_the_report(tmp_path):
         experiments.check_report(tmp_path / "ja")
     finally:
         base._REGISTRY.pop("claims-test", None)
+
+
+def test_claims_written_with_tr_are_kept_in_both_languages(tmp_path):
+    # An English run keeps the Japanese text of each claim written with tr(), with the
+    # Japanese verdict of the same checks (the docs' Japanese pages quote it).
+    @base.register("claims-tr-test", summary="states claims with and without tr()")
+    def run(out_dir, full=False, smoke=False, seed=0):
+        r = base.Report("claims-tr-test", out_dir, "T", seed=seed, seeds=[0, 1, 2])
+        r.claim(base.tr("a beats b", "a は b に勝つ"),
+                check([0.3, 0.2, 0.25]), base.tr("by 0.25", "0.25 の差"))
+        r.claim("untranslated", check([0.3, -0.2, 0.25]), "numbers")
+        return r
+
+    try:
+        from tinygrad_jp import experiments
+        experiments.run_experiment("claims-tr-test", out_dir=tmp_path / "en", seeds=3)
+        data = experiments.check_report(tmp_path / "en")
+        first, second = data["effects"]
+        assert first["claim"] == "a beats b" and first["shown"]
+        assert first["translations"] == {"ja": {
+            "claim": "a は b に勝つ", "evidence": "0.25 の差",
+            "verdict": check([0.3, 0.2, 0.25]).verdict("ja")}}
+        assert first["translations"]["ja"]["verdict"].startswith("3 シードすべてで成立")
+        assert second["translations"] == {}
+        # A Japanese run states them in Japanese and needs no translation.
+        experiments.run_experiment("claims-tr-test", out_dir=tmp_path / "ja", seeds=3,
+                                   lang="ja")
+        data = experiments.check_report(tmp_path / "ja")
+        assert data["effects"][0]["claim"] == "a は b に勝つ"
+        assert data["effects"][0]["translations"] == {}
+    finally:
+        base._REGISTRY.pop("claims-tr-test", None)

@@ -71,7 +71,7 @@ from .._io import atomic_write_text
 from ..nn import Module
 from ..train import Callback, NonFiniteLossError, evaluate, fit
 from ..viz.plots import label as tr
-from ..viz.plots import current_language, language
+from ..viz.plots import _TRANSLATIONS, current_language, language
 # The output folder: rerunning replaces the previous run (see run_folder.py).
 from .run_folder import OutputExistsError, RunFolder, RunLockedError, prepare_out_dir
 
@@ -195,6 +195,9 @@ class Effect:
     evidence: str
     verdict: str = ""
     checks: list = dataclasses.field(default_factory=list)
+    # The same claim in the other language, when its texts were written with tr():
+    # {"ja": {"claim": ..., "evidence": ..., "verdict": ...}} (the docs quote both).
+    translations: dict = dataclasses.field(default_factory=dict)
 
 
 def _fmt(v):
@@ -334,8 +337,13 @@ class Report:
         checks = [checks] if not isinstance(checks, (list, tuple)) else list(checks)
         shown = all(c.shown for c in checks)
         verdict = "; ".join(c.verdict(self.lang) for c in checks)
+        translations = {}
+        book = _TRANSLATIONS.get()
+        if self.lang == "en" and book and claim in book and evidence in book:
+            translations["ja"] = {"claim": book[claim], "evidence": book[evidence],
+                                  "verdict": "; ".join(c.verdict("ja") for c in checks)}
         self.effects.append(Effect(str(claim), shown, str(evidence), verdict,
-                                   [c.to_dict() for c in checks]))
+                                   [c.to_dict() for c in checks], translations))
         return shown
 
     def note(self, text):
@@ -504,6 +512,7 @@ def run_experiment(name, out_dir=None, full=False, smoke=False, seed=0, force=Fa
         token = _DEVICE.set(str(device))
         seeds_token = _SEEDS.set(None if seeds is None else max(1, int(seeds)))
         langs_token = _FIGURE_LANGS.set(tuple(figure_langs))
+        book_token = _TRANSLATIONS.set({})     # claims written with tr(): both languages
         try:
             with language(lang):
                 report = exp.run(folder.path, full=bool(full), smoke=bool(smoke),
@@ -512,6 +521,7 @@ def run_experiment(name, out_dir=None, full=False, smoke=False, seed=0, force=Fa
             _DEVICE.reset(token)
             _SEEDS.reset(seeds_token)
             _FIGURE_LANGS.reset(langs_token)
+            _TRANSLATIONS.reset(book_token)
         if not isinstance(report, Report):
             raise TypeError(f"experiment {name}: run() must return a Report, got "
                             f"{type(report).__name__}")

@@ -209,7 +209,8 @@ def run(out_dir, full=False, smoke=False, seed=0) -> Report:
         did = [m for m in METHODS[1:] if checks[m].shown]
         closed[opt_name] = did
         detail = ", ".join(f"{m} {spread(gap[f'{opt_name} / {m}'])}" for m in METHODS[1:])
-        report.claim(f"With {opt_name}, the regularised runs narrow the train − test gap",
+        report.claim(tr(f"With {opt_name}, the regularised runs narrow the train − test gap",
+                        f"{opt_name} では正則化した実行で訓練とテストの差が縮む"),
                      list(checks.values()),
                      tr(f"gap without regularisation {spread(gap[k0])}; {detail}; narrowed by "
                         f"more than {GAP_MARGIN}: {', '.join(did) if did else 'none'}",

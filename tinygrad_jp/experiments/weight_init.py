@@ -80,25 +80,40 @@ def run(out_dir, full=False, smoke=False, seed=0) -> Report:
 
     sig_sat = np.array([_saturated("sigmoid", all_stats[s_]["sigmoid"]["std 1"][-1])
                         for s_ in seeds])
-    report.claim("With N(0, 1) weights the sigmoid's outputs pile up at 0 and 1, where its "
-                 "derivative is almost 0 (the gradient vanishes)", check(sig_sat, 0.5),
-                 f"fraction of layer 5's outputs below 0.02 or above 0.98: {spread(sig_sat)}")
+    report.claim(tr("With N(0, 1) weights the sigmoid's outputs pile up at 0 and 1, where "
+                    "its derivative is almost 0 (the gradient vanishes)",
+                    "N(0, 1) の重みではシグモイドの出力が 0 と 1 に偏り、そこでは微分がほぼ 0 "
+                    "になる (勾配消失)"), check(sig_sat, 0.5),
+                 tr(f"fraction of layer 5's outputs below 0.02 or above 0.98: "
+                    f"{spread(sig_sat)}",
+                    f"5 層目の出力のうち 0.02 未満か 0.98 超の割合: {spread(sig_sat)}"))
     s001 = std("sigmoid", "std 0.01", 4)
-    report.claim("With N(0, 0.01²) weights every sigmoid output is about 0.5: the units all "
-                 "say the same thing (表現力の制限)", check(s001, 0.02, "<"),
-                 f"layer 5's outputs have std {spread(s001)}")
+    report.claim(tr("With N(0, 0.01²) weights every sigmoid output is about 0.5: the units "
+                    "all say the same thing (表現力の制限)",
+                    "N(0, 0.01²) の重みではシグモイドの出力はどれも約 0.5: どのユニットも同じ"
+                    "ことを言う (表現力の制限)"), check(s001, 0.02, "<"),
+                 tr(f"layer 5's outputs have std {spread(s001)}",
+                    f"5 層目の出力の標準偏差 {spread(s001)}"))
     sx = [std("sigmoid", "Xavier", i) for i in (0, 4)]
     tx = [std("tanh", "Xavier", i) for i in (0, 4)]
-    report.claim("Xavier keeps sigmoid and tanh activations spread through all five layers",
+    report.claim(tr("Xavier keeps sigmoid and tanh activations spread through all five "
+                    "layers", "Xavier の初期値ではシグモイドと tanh の活性化が 5 層すべてで"
+                    "広がりを保つ"),
                  [check(sx[1], 0.05), check(tx[1], 0.1), check(tx[1] / tx[0], 0.3)],
-                 f"std layer 1 → layer 5: sigmoid {spread(sx[0])} → {spread(sx[1])}, tanh "
-                 f"{spread(tx[0])} → {spread(tx[1])}")
+                 tr(f"std layer 1 → layer 5: sigmoid {spread(sx[0])} → {spread(sx[1])}, tanh "
+                    f"{spread(tx[0])} → {spread(tx[1])}",
+                    f"標準偏差 1 層目 → 5 層目: シグモイド {spread(sx[0])} → {spread(sx[1])}、"
+                    f"tanh {spread(tx[0])} → {spread(tx[1])}"))
     rx = [std("relu", "Xavier", i) for i in (0, 4)]
     rh = [std("relu", "He", i) for i in (0, 4)]
-    report.claim("With ReLU, Xavier's activations shrink layer after layer while He keeps "
-                 "their scale", [check(rx[1] / rx[0], 0.5, "<"), check(rh[1] / rh[0], 0.6)],
-                 f"std layer 5 / layer 1: Xavier {spread(rx[1] / rx[0])}, He "
-                 f"{spread(rh[1] / rh[0])}")
+    report.claim(tr("With ReLU, Xavier's activations shrink layer after layer while He "
+                    "keeps their scale", "ReLU では Xavier の活性化は層ごとに縮み、He は"
+                    "大きさを保つ"),
+                 [check(rx[1] / rx[0], 0.5, "<"), check(rh[1] / rh[0], 0.6)],
+                 tr(f"std layer 5 / layer 1: Xavier {spread(rx[1] / rx[0])}, He "
+                    f"{spread(rh[1] / rh[0])}",
+                    f"標準偏差の比 5 層目 / 1 層目: Xavier {spread(rx[1] / rx[0])}、He "
+                    f"{spread(rh[1] / rh[0])}"))
 
     # -- zero initial weights: the symmetry never breaks
     iters = 100 if smoke else 1000
@@ -144,12 +159,17 @@ def run(out_dir, full=False, smoke=False, seed=0) -> Report:
                  "学習後の隠れユニット 1〜8 への重み: 初期値 0 (上) と Xavier (下)")),
         "The first-layer weights of eight hidden units after training, as 28×28 images: "
         "with zero initial weights they are all the same picture.")
-    report.claim("With every initial weight 0, every hidden unit gets the same update, so the "
-                 "units stay identical (確認テスト3)",
+    report.claim(tr("With every initial weight 0, every hidden unit gets the same update, so "
+                    "the units stay identical (確認テスト3)",
+                    "重みの初期値をすべて 0 にすると、どの隠れユニットも同じ更新を受け、"
+                    "ユニットは同じままになる (確認テスト3)"),
                  [check(distinct["zero"], 1.5, "<"), check(distinct["Xavier"], 90)],
-                 f"distinct incoming-weight vectors in layer 1 after training, per seed: "
-                 f"{', '.join(str(d) for d in distinct['zero'])} (zero init) vs "
-                 f"{', '.join(str(d) for d in distinct['Xavier'])} (Xavier)")
+                 tr(f"distinct incoming-weight vectors in layer 1 after training, per seed: "
+                    f"{', '.join(str(d) for d in distinct['zero'])} (zero init) vs "
+                    f"{', '.join(str(d) for d in distinct['Xavier'])} (Xavier)",
+                    f"学習後の 1 層目で互いに異なる入力重みベクトルの数 (シードごと): "
+                    f"{', '.join(str(d) for d in distinct['zero'])} (初期値 0)、"
+                    f"{', '.join(str(d) for d in distinct['Xavier'])} (Xavier)"))
     report.note("The histograms use random N(0, 1) inputs, as the book's "
                 "`weight_init_activation_histogram.py`. Counts are on a log scale so that a "
                 "thin tail stays visible; a value outside a panel's range is counted in the "

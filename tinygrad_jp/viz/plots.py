@@ -55,7 +55,15 @@ def current_language():
 
 def label(en, ja):
     """``ja`` inside ``language("ja")``, else ``en``: for figure text you write yourself."""
+    book = _TRANSLATIONS.get()
+    if book is not None and isinstance(en, str):
+        book[en] = ja
     return ja if _LANGUAGE.get() == "ja" else en
+
+
+# While set (a dict), label() notes each English text with its Japanese one, so that an
+# experiment run in English can also state its claims in Japanese (experiments.base).
+_TRANSLATIONS = contextvars.ContextVar("tinygrad_jp_translations", default=None)
 
 
 def _word(en):

@@ -325,9 +325,19 @@ class Report:
         return path
 
     def effect(self, claim, shown, evidence):
-        """State an effect the curriculum describes and whether the numbers show it."""
-        self.effects.append(Effect(str(claim), bool(shown), str(evidence)))
+        """State an effect the curriculum describes and whether the numbers show it
+        (one that needs no seeds, e.g. deterministic; else :meth:`claim`)."""
+        self.effects.append(Effect(str(claim), bool(shown), str(evidence),
+                                   translations=self._translations(claim, evidence)))
         return bool(shown)
+
+    def _translations(self, claim, evidence, checks=()):
+        # the Japanese texts of a claim written with tr() in an English run
+        book = _TRANSLATIONS.get()
+        if self.lang == "en" and book and claim in book and evidence in book:
+            return {"ja": {"claim": book[claim], "evidence": book[evidence],
+                           "verdict": "; ".join(c.verdict("ja") for c in checks)}}
+        return {}
 
     def claim(self, claim, checks, evidence):
         """State an effect decided over the seeds: ``checks`` is one
@@ -337,13 +347,9 @@ class Report:
         checks = [checks] if not isinstance(checks, (list, tuple)) else list(checks)
         shown = all(c.shown for c in checks)
         verdict = "; ".join(c.verdict(self.lang) for c in checks)
-        translations = {}
-        book = _TRANSLATIONS.get()
-        if self.lang == "en" and book and claim in book and evidence in book:
-            translations["ja"] = {"claim": book[claim], "evidence": book[evidence],
-                                  "verdict": "; ".join(c.verdict("ja") for c in checks)}
         self.effects.append(Effect(str(claim), shown, str(evidence), verdict,
-                                   [c.to_dict() for c in checks], translations))
+                                   [c.to_dict() for c in checks],
+                                   self._translations(claim, evidence, checks)))
         return shown
 
     def note(self, text):
@@ -937,11 +943,15 @@ def plot_curve_grid(panels, ncols=3, ylabel=None, xlabel=None, ylim=(0, 1.02),
     many runs at once). One legend for the whole figure, outside the panels
     (``legend_loc``, a figure-legend location), so it hides no curve. Returns the
     Figure; saved with ``path``. The axes are "accuracy" over "iteration" unless
-    ``ylabel`` / ``xlabel`` say otherwise.
+    ``ylabel`` / ``xlabel`` say otherwise. ``diverged`` names what diverged: a panel
+    title (all its curves) or a ``(panel title, curve label)`` pair (that curve only);
+    those curves are drawn dotted and end in a red ×, the others as usual.
     """
     ylabel = tr("accuracy", "正解率") if ylabel is None else ylabel
     xlabel = tr("iteration", "イテレーション") if xlabel is None else xlabel
     import math
+
+    from matplotlib.lines import Line2D
 
     from ..viz.plots import _figure, _integer_ticks, _save
     n = len(panels)
@@ -959,8 +969,11 @@ def plot_curve_grid(panels, ncols=3, ylabel=None, xlabel=None, ylim=(0, 1.02),
         ax = fig.add_subplot(nrows, ncols, i + 1, sharey=first)
         first = first or ax
         longest = 0
-        broken = ptitle in diverged
+        panel_broken = ptitle in diverged
+        any_broken = False
         for label, (x, y) in curves.items():
+            broken = panel_broken or (ptitle, label) in diverged
+            any_broken = any_broken or broken
             c = colours.setdefault(label, palette[len(colours) % len(palette)])
             x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
             if y.ndim == 2:
@@ -970,17 +983,17 @@ def plot_curve_grid(panels, ncols=3, ylabel=None, xlabel=None, ylim=(0, 1.02),
                                         alpha=0.2, linewidth=0)
                 with np.errstate(all="ignore"):
                     y = np.nanmean(y, 0) if y.shape[0] > 1 else y[0]
-            line, = ax.plot(x, y, label=str(label), color=c, linewidth=1.2,
-                            linestyle=":" if broken else "-",
-                            marker="o" if len(y) == 1 else None)
+            ax.plot(x, y, label=str(label), color=c, linewidth=1.2,
+                    linestyle=":" if broken else "-", marker="o" if len(y) == 1 else None)
             if broken:
                 ok = np.flatnonzero(np.isfinite(y))
                 if ok.size:
                     ax.plot(x[ok[-1]], y[ok[-1]], "x", color="tab:red", markersize=8,
                             markeredgewidth=2)
-            handles.setdefault(str(label), line)
+            # the legend shows the plain style, whatever the first panel drew
+            handles.setdefault(str(label), Line2D([], [], color=c, linewidth=1.2))
             longest = max(longest, len(y))
-        if broken:
+        if any_broken:
             ax.text(0.5, 0.5, tr("diverged (loss → NaN)", "発散 (損失 → NaN)"),
                     transform=ax.transAxes, ha="center", va="center", color="tab:red",
                     fontsize=9, bbox=dict(facecolor="white", alpha=0.8, edgecolor="none"))

@@ -80,24 +80,29 @@ def run(out_dir, full=False, smoke=False, seed=0) -> Report:
     def diverged_at(s, bn):
         return sum(r.diverged for r in runs(s, bn))
 
-    panels, broken = {}, set()
-    for s in scales:
-        div = [label for label, bn in ((tr("batch norm", "バッチ正規化"), True),
-                                       (tr("normal", "なし"), False)) if diverged_at(s, bn)]
-        title = tr("W scale", "重みのスケール") + f" {s:.3g}" + (
-            f" ({', '.join(div)}: {tr('diverged', '発散')})" if div else "")
-        if div:
-            broken.add(title)
-        panels[title] = {
-            label: ([k / per_epoch for k in max(runs(s, bn), key=lambda r: len(r.steps)).steps],
-                    stack_values([r.train_acc for r in runs(s, bn)]))
-            for label, bn in ((tr("batch norm", "バッチ正規化あり"), True),
-                              (tr("normal (no batch norm)", "バッチ正規化なし"), False))}
-    report.figure("train_accuracy_by_scale.png", lambda: plot_curve_grid(
-        panels, ncols=4, xlabel=tr("epoch", "エポック"),
-        ylabel=tr("train accuracy", "訓練データの正解率"), diverged=broken,
-        title=tr("training accuracy with and without batch norm, per initial weight scale",
-                 "バッチ正規化の有無による訓練データの正解率 (重みの初期値のスケールごと)")),
+    def scale_grid():
+        # built when drawn, so that a figure drawn in Japanese has Japanese titles
+        panels, broken = {}, set()
+        curves = ((tr("batch norm", "バッチ正規化あり"), True),
+                  (tr("normal (no batch norm)", "バッチ正規化なし"), False))
+        for s in scales:
+            div = [label for label, bn in ((tr("batch norm", "バッチ正規化"), True),
+                                           (tr("normal", "なし"), False)) if diverged_at(s, bn)]
+            title = tr("W scale", "重みのスケール") + f" {s:.3g}" + (
+                f" ({', '.join(div)}: {tr('diverged', '発散')})" if div else "")
+            broken.update((title, label) for label, bn in curves if diverged_at(s, bn))
+            panels[title] = {
+                label: ([k / per_epoch
+                         for k in max(runs(s, bn), key=lambda r: len(r.steps)).steps],
+                        stack_values([r.train_acc for r in runs(s, bn)]))
+                for label, bn in curves}
+        return plot_curve_grid(
+            panels, ncols=4, xlabel=tr("epoch", "エポック"),
+            ylabel=tr("train accuracy", "訓練データの正解率"), diverged=broken,
+            title=tr("training accuracy with and without batch norm, per initial weight scale",
+                     "バッチ正規化の有無による訓練データの正解率 (重みの初期値のスケールごと)"))
+
+    report.figure("train_accuracy_by_scale.png", scale_grid,
         tr("Training-set accuracy per epoch, with batch norm (blue) and without (orange), one "
            "panel per initial weight scale (the book's figure); line: mean over the seeds, "
            "band: lowest to highest; dotted with a red ×: a run whose loss diverged.",
@@ -166,6 +171,9 @@ def run(out_dir, full=False, smoke=False, seed=0) -> Report:
     n_both = "; ".join(
         f"seed {s_}: {'no scale' if not np.isfinite(f) else f'{f:+.1f} epochs'}"
         for s_, f in zip(seeds, faster, strict=True))
+    n_both_ja = "; ".join(
+        f"シード {s_}: {'該当なし' if not np.isfinite(f) else f'{f:+.1f} エポック'}"
+        for s_, f in zip(seeds, faster, strict=True))
     report.claim(tr("Batch norm learns faster: where both networks reach "
                     f"{LEVEL:.0%} training accuracy, batch norm gets there in fewer epochs",
                     f"バッチ正規化で学習が速くなる: 両方が訓練正解率 {LEVEL:.0%} に届くスケール"
@@ -174,7 +182,7 @@ def run(out_dir, full=False, smoke=False, seed=0) -> Report:
                  tr(f"epochs saved by batch norm, averaged over the scales where both reach "
                     f"{LEVEL:.0%} ({n_both}; a seed with no such scale counts as not shown)",
                     f"両方が {LEVEL:.0%} に届くスケールで平均した、バッチ正規化が短縮したエポック"
-                    f"数 ({n_both}; そのようなスケールがないシードは不成立)"))
+                    f"数 ({n_both_ja}; そのようなスケールがないシードは不成立)"))
     report.claim(tr(f"Batch norm depends less on the initial weights: it reaches {LEVEL:.0%} "
                     "at more of the scales",
                     f"バッチ正規化は初期値にあまり依存しない: より多くのスケールで {LEVEL:.0%} "

@@ -109,14 +109,15 @@ def run(out_dir, full=False, smoke=False, seed=0) -> Report:
     def to_level(cond, name):
         return np.array([reached(r.steps, r.test_acc, LEVEL, never) for r in rs(cond, name)])
 
-    panels = {}
-    for cond in CONDITIONS:
-        for name in opts:
-            panels[f"{name}, {cond}"] = train_test_curves(rs(cond, name))
+    # built when drawn, so that the Japanese figure's legend is in Japanese
+    def panels():
+        return {f"{name}, {cond}": train_test_curves(rs(cond, name))
+                for cond in CONDITIONS for name in opts}
+
     broken = {f"{name}, {cond}" for cond in CONDITIONS for name in opts
               if any(r.diverged for r in rs(cond, name))}
     report.figure("accuracy.png", lambda: plot_curve_grid(
-        panels, ncols=len(opts), diverged=broken,
+        panels(), ncols=len(opts), diverged=broken,
         title=tr("accuracy during training (rows: conditions; columns: optimizers)",
                  "学習中の正解率 (行: 条件、列: 最適化手法)")),
         tr("Training-set and test-set accuracy of every optimizer under each condition "

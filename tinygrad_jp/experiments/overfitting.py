@@ -143,9 +143,12 @@ def run(out_dir, full=False, smoke=False, seed=0) -> Report:
     train = {k: np.array([_end(r.train_acc) for r in rs(k)]) for k in keys}
 
     # -- figures
-    panels = {k: train_test_curves(rs(k)) for k in keys}
+    # built when drawn, so that the Japanese figure's legend is in Japanese
+    def panels():
+        return {k: train_test_curves(rs(k)) for k in keys}
+
     report.figure("accuracy.png", lambda: plot_curve_grid(
-        panels, ncols=len(METHODS),
+        panels(), ncols=len(METHODS),
         title=tr("accuracy on 300 training images vs the test set (rows: optimizer; "
                  "columns: regularisation)",
                  "300 枚の訓練データとテストデータの正解率 (行: 最適化手法、列: 正則化)")),
@@ -233,7 +236,7 @@ def run(out_dir, full=False, smoke=False, seed=0) -> Report:
     d_gap = gap["SGD / none"] - gap["SGD / dropout"]
     d_test = test["SGD / none"] - test["SGD / dropout"]
     report.claim(tr("With SGD, dropout holds overfitting back but lowers the score (the DAY2 "
-                    "report: 'SGD の方は過学習が抑えられたがスコアが低下した')",
+                    "report: 'with SGD, overfitting was held back but the score dropped')",
                     "SGD ではドロップアウトで過学習は抑えられるがスコアは下がる (DAY2 レポート: "
                     "「SGD の方は過学習が抑えられたがスコアが低下した」)"),
                  [check(d_gap, GAP_MARGIN), check(d_test, 0.0)],
@@ -243,8 +246,8 @@ def run(out_dir, full=False, smoke=False, seed=0) -> Report:
                     f"正解率 {spread(test['SGD / none'])} → {spread(test['SGD / dropout'])}"))
     a_gap = np.abs(gap["Adam / dropout"] - gap["Adam / none"])
     a_test = np.abs(test["Adam / dropout"] - test["Adam / none"])
-    report.claim(tr("With Adam, dropout changes little (the DAY2 report: 'Adam の方は Dropout "
-                    "率を上げてもスコアは変化しなかった')",
+    report.claim(tr("With Adam, dropout changes little (the DAY2 report: 'with Adam, raising "
+                    "the dropout ratio did not change the score')",
                     "Adam ではドロップアウトでほとんど変わらない (DAY2 レポート: 「Adam の方は "
                     "Dropout 率を上げてもスコアは変化しなかった」)"),
                  [check(a_gap, 0.05, "<"), check(a_test, 0.05, "<")],

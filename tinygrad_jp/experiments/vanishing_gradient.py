@@ -82,14 +82,14 @@ def run(out_dir, full=False, smoke=False, seed=0) -> Report:
     first = seeds[0]
 
     # -- figures
-    panels = {}
-    for depth, hidden in DEPTHS.items():
-        for act in ACTIVATIONS:
-            for init_name in INITS:
-                rs = [runs[(f"{depth}-{act}-{init_name}", s_)] for s_ in seeds]
-                panels[f"{act} + {init_name}, {hidden}"] = train_test_curves(rs)
+    # built when drawn, so that the Japanese figure's legend is in Japanese
+    def panels():
+        return {f"{act} + {init_name}, {hidden}": train_test_curves(
+                    [runs[(f"{depth}-{act}-{init_name}", s_)] for s_ in seeds])
+                for depth, hidden in DEPTHS.items() for act in ACTIVATIONS for init_name in INITS}
+
     report.figure("accuracy.png", lambda: plot_curve_grid(
-        panels, ncols=3, title=tr("accuracy during training (columns: initial weights; rows: "
+        panels(), ncols=3, title=tr("accuracy during training (columns: initial weights; rows: "
                                   "activation and depth)",
                                   "学習中の正解率 (列: 重みの初期値、行: 活性化関数と層の深さ)")
         + (tr(f"; line: mean of {len(seeds)} seeds, band: lowest to highest",

@@ -994,9 +994,10 @@ def plot_curve_grid(panels, ncols=3, ylabel=None, xlabel=None, ylim=(0, 1.02),
             handles.setdefault(str(label), Line2D([], [], color=c, linewidth=1.2))
             longest = max(longest, len(y))
         if any_broken:
-            ax.text(0.5, 0.5, tr("diverged (loss → NaN)", "発散 (損失 → NaN)"),
-                    transform=ax.transAxes, ha="center", va="center", color="tab:red",
-                    fontsize=9, bbox=dict(facecolor="white", alpha=0.8, edgecolor="none"))
+            # at the top, unboxed: a curve that still learns passes under it visibly
+            ax.text(0.5, 0.95, tr("diverged (loss → NaN)", "発散 (損失 → NaN)"),
+                    transform=ax.transAxes, ha="center", va="top", color="tab:red",
+                    fontsize=9)
         _integer_ticks(ax, longest)
         ax.set_title(str(ptitle), fontsize=9)
         if ylim is not None:

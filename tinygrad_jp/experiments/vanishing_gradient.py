@@ -108,7 +108,7 @@ def run(out_dir, full=False, smoke=False, seed=0) -> Report:
                           _layer_names(r0.grad_norms), steps=r0.steps,
                           title=f"{act} + {init_name}, [160, 80, 40, 20]: "
                           + tr("weight-gradient norm per layer", "層ごとの重みの勾配のノルム")
-                          + f" (seed {first})"),
+                          + tr(f" (seed {first})", f" (シード {first})")),
                       tr(f"Gradient norm of each layer's weights during training, deep net, "
                          f"{act} + {init_name}, seed {first} (layer 1 is next to the input).",
                          f"学習中の各層の重みの勾配のノルム (深いネット、{act} + {init_name}、"

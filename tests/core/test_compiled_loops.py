@@ -148,3 +148,25 @@ assert x.grad.numpy().sum() == 8 and 'numba' not in sys.modules
 """
     out = _run(code)
     assert out.stderr.count("numba is not installed") == 1, out.stderr
+
+
+def test_loops_called_from_several_python_threads_at_once_are_safe():
+    """numba's workqueue layer aborts on two launches at once: the lock serialises them."""
+    from concurrent.futures import ThreadPoolExecutor
+    g = make_geometry((4, 8, 16, 16), (2, 2), (2, 2), (0, 0), (1, 1), False)
+    x = np.random.default_rng(5).standard_normal(g.shape)
+    ref = cpu.max_pool2d(x, g)[0]
+    with ThreadPoolExecutor(4) as pool:
+        outs = list(pool.map(lambda _: cpu.max_pool2d(x, g)[0], range(32)))
+    for out in outs:
+        np.testing.assert_array_equal(out, ref)
+
+
+def test_the_loops_run_on_numbas_workqueue_layer_unless_told_otherwise():
+    out = _run("import numpy as np, numba\n"
+               "from tinygrad_jp.kernels import cpu\n"
+               "from tinygrad_jp.ops.pool import make_geometry\n"
+               "g = make_geometry((1, 1, 4, 4), (2, 2), (2, 2), (0, 0), (1, 1), False)\n"
+               "cpu.max_pool2d(np.zeros((1, 1, 4, 4)), g)\n"
+               "print(numba.threading_layer())")
+    assert out.stdout.strip() == "workqueue"

@@ -279,16 +279,18 @@ def _compiled_max_pool(loops, x, g, need_index):
            else np.empty((1, 1, 1, 1), idt))
     if channels_last:
         xs = np.ascontiguousarray(x.transpose(0, 2, 3, 1), dtype=work)
-        loops.pool_max_nhwc(xs, *_geometry_args(g), xs.dtype.type(low),
-                            out.transpose(0, 2, 3, 1),
-                            idx.transpose(0, 2, 3, 1) if need_index else idx, need_index)
+        with compiled.LOCK:
+            loops.pool_max_nhwc(xs, *_geometry_args(g), xs.dtype.type(low),
+                                out.transpose(0, 2, 3, 1),
+                                idx.transpose(0, 2, 3, 1) if need_index else idx, need_index)
     else:
         xs = np.ascontiguousarray(x, dtype=work)
-        if _is_2x2(g):
-            loops.pool_max_2x2_nchw(xs, out, idx, need_index)
-        else:
-            loops.pool_max_nchw(xs, *_geometry_args(g), xs.dtype.type(low), out, idx,
-                                need_index)
+        with compiled.LOCK:
+            if _is_2x2(g):
+                loops.pool_max_2x2_nchw(xs, out, idx, need_index)
+            else:
+                loops.pool_max_nchw(xs, *_geometry_args(g), xs.dtype.type(low), out, idx,
+                                    need_index)
     if work != x.dtype:
         out = out.astype(x.dtype)
     return out, (idx if need_index else None)
@@ -300,12 +302,14 @@ def _compiled_scatter(loops, grad, g, idx):
     if is_channels_last(idx):
         dx = empty_in_layout(g.shape, layout_of(idx), work)
         gs = np.ascontiguousarray(grad.transpose(0, 2, 3, 1), dtype=work)
-        loops.pool_scatter_nhwc(gs, np.ascontiguousarray(idx.transpose(0, 2, 3, 1)),
-                                *_geometry_args(g), dx.transpose(0, 2, 3, 1))
+        ids = np.ascontiguousarray(idx.transpose(0, 2, 3, 1))
+        with compiled.LOCK:
+            loops.pool_scatter_nhwc(gs, ids, *_geometry_args(g), dx.transpose(0, 2, 3, 1))
     else:
         dx = np.empty(g.shape, work)
-        loops.pool_scatter_nchw(np.ascontiguousarray(grad, dtype=work),
-                                np.ascontiguousarray(idx), *_geometry_args(g), dx)
+        gs, ids = np.ascontiguousarray(grad, dtype=work), np.ascontiguousarray(idx)
+        with compiled.LOCK:
+            loops.pool_scatter_nchw(gs, ids, *_geometry_args(g), dx)
     return dx if work == grad.dtype else dx.astype(grad.dtype)
 
 

@@ -312,6 +312,7 @@ def main(argv):
     threads = int(argv[argv.index("--threads") + 1]) if "--threads" in argv else 2
     if "--threads" in argv:
         del argv[argv.index("--threads"):argv.index("--threads") + 2]
+    tg.set_num_threads(threads)         # numba's loops, the split passes, BLAS (threadpoolctl)
     wanted = [a for a in argv if not a.startswith("--")]
     try:
         import torch

@@ -5,8 +5,9 @@ the kernels of the device its arrays live on:
 
 - ``cpu``: NumPy arrays. Tuned for the CPU: channels-last im2col built and multiplied
   a cache-sized slice of the batch at a time, reused workspaces, column matrices kept
-  for the weight gradient, tournament window max, large passes split over threads
-  (``cpu_conv``, ``cpu_grouped``, ``cpu_pool``, ``memory``, ``threads``).
+  for the weight gradient, large passes split over threads, and the window max with
+  its argmax and its scatter as loops compiled by numba on every core (``cpu_conv``,
+  ``cpu_grouped``, ``cpu_pool``, ``cpu_loops``, ``compiled``, ``memory``, ``threads``).
 - ``generic``: the textbook form written against the NumPy API, which CuPy follows, so it
   runs anywhere as it is (im2col as a view of sliding windows and one GEMM, col2im and
   the pooling scatters as kh·kw slice-adds). The reference, and the kernels of any

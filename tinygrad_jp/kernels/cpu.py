@@ -6,9 +6,10 @@ the larger families live beside this file:
 - ``cpu_conv``: im2col (channels-last, built and multiplied a cache-sized slice of the
   batch at a time), col2im, the weight and bias gradients, unfold / fold;
 - ``cpu_grouped``: grouped and depthwise convolution (batched GEMM or einsum);
-- ``cpu_pool``: window max with its index, its scatter and gather, window sums;
+- ``cpu_pool``: window max with its index, its scatter and gather, window sums (the
+  first two run as ``cpu_loops``, numba's compiled loops; ``compiled`` loads them);
 - ``memory``: workspaces, memory layouts, the allocator tuning;
-- ``threads``: splitting large memory-bound passes over the batch.
+- ``threads``: the one thread setting; splitting large NumPy passes over the batch.
 
 This file holds the elementwise ones: ReLU and its mask.
 """

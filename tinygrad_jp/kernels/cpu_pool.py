@@ -1,5 +1,10 @@
-"""CPU pooling kernels: window max and its scatter / gather, window sums, on strided
-views with at most kh·kw slice operations per call and no pixel loops.
+"""CPU pooling kernels: window max and its scatter / gather, window sums.
+
+The window max (with its argmax) and its scatter are the compiled loops of
+:mod:`.cpu_loops`, one sweep over the input on every core (``_compiled_*`` below).
+Where numba cannot be imported, and only there, they run as the NumPy kernels of this
+file (``_numpy_*``: strided views, at most kh·kw slice operations per call, no pixel
+loops). The gather (double backward only) and the window sums are NumPy kernels.
 
 The window max keeps, for each output, which kernel position won (one small int per
 output, int8 when the window has at most 127 cells); ties go to the first position in
@@ -13,9 +18,10 @@ stride, the common 2×2 pool) take a tournament path whose batch is split over t
 """
 import numpy as np
 
+from . import compiled
 from .memory import (empty_in_layout, empty_like_layout, is_channels_last, layout_of,
                      reshaped_view)
-from .threads import over_batch
+from .threads import numba_threads, over_batch
 
 __all__ = ["max_pool2d", "window_max", "max_pool2d_scatter", "max_pool2d_gather",
            "window_sum", "window_spread"]
@@ -229,20 +235,107 @@ def _max_pool(x, g, need_index):
     return out, idx
 
 
+# --------------------------------------------------------------- the compiled loops
+def _loops():
+    """The compiled loops, on the thread setting; None where numba is missing."""
+    loops = compiled.loops()
+    if loops is not None:
+        import numba
+        want = numba_threads()
+        if numba.get_num_threads() != want:     # numba's setting is per calling thread
+            numba.set_num_threads(want)
+    return loops
+
+
+def _work_dtype(dtype):
+    """The dtype the loops run in for ``dtype`` (exact for a max: a wider float, bytes
+    for bools) and the window cells' value outside the input."""
+    if dtype == np.float16:
+        return np.dtype(np.float32), -np.inf
+    if dtype == np.bool_:
+        return np.dtype(np.uint8), 0
+    if dtype.kind == "f":
+        return dtype, -np.inf
+    return dtype, np.iinfo(dtype).min
+
+
+def _geometry_args(g):
+    return (g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, g.dh, g.dw)
+
+
+def _is_2x2(g):
+    """The common pool: 2×2 windows, stride 2, no padding or dilation, every window
+    inside the input."""
+    return (g.kh, g.kw, g.sh, g.sw, g.dh, g.dw) == (2, 2, 2, 2, 1, 1) and not g.framed
+
+
+def _compiled_max_pool(loops, x, g, need_index):
+    """Window maxima and winners in one sweep; channels-last data stays channels-last."""
+    work, low = _work_dtype(x.dtype)
+    channels_last = is_channels_last(x)
+    out = _output_like(g.out_shape, x, work)
+    idt = _index_dtype(g)
+    idx = (empty_like_layout(g.out_shape, out, idt) if need_index
+           else np.empty((1, 1, 1, 1), idt))
+    if channels_last:
+        xs = np.ascontiguousarray(x.transpose(0, 2, 3, 1), dtype=work)
+        with compiled.LOCK:
+            loops.pool_max_nhwc(xs, *_geometry_args(g), xs.dtype.type(low),
+                                out.transpose(0, 2, 3, 1),
+                                idx.transpose(0, 2, 3, 1) if need_index else idx, need_index)
+    else:
+        xs = np.ascontiguousarray(x, dtype=work)
+        with compiled.LOCK:
+            if _is_2x2(g):
+                loops.pool_max_2x2_nchw(xs, out, idx, need_index)
+            else:
+                loops.pool_max_nchw(xs, *_geometry_args(g), xs.dtype.type(low), out, idx,
+                                    need_index)
+    if work != x.dtype:
+        out = out.astype(x.dtype)
+    return out, (idx if need_index else None)
+
+
+def _compiled_scatter(loops, grad, g, idx):
+    """Zero each input plane and add each output gradient at its window's winner."""
+    work = np.dtype(np.float32) if grad.dtype == np.float16 else grad.dtype
+    if is_channels_last(idx):
+        dx = empty_in_layout(g.shape, layout_of(idx), work)
+        gs = np.ascontiguousarray(grad.transpose(0, 2, 3, 1), dtype=work)
+        ids = np.ascontiguousarray(idx.transpose(0, 2, 3, 1))
+        with compiled.LOCK:
+            loops.pool_scatter_nhwc(gs, ids, *_geometry_args(g), dx.transpose(0, 2, 3, 1))
+    else:
+        dx = np.empty(g.shape, work)
+        gs, ids = np.ascontiguousarray(grad, dtype=work), np.ascontiguousarray(idx)
+        with compiled.LOCK:
+            loops.pool_scatter_nchw(gs, ids, *_geometry_args(g), dx)
+    return dx if work == grad.dtype else dx.astype(grad.dtype)
+
+
 # ----------------------------------------------------------- the kernels (generic names)
 def max_pool2d(x, g):
     """Window maxima of ``x`` and the winning position (0 … kh·kw − 1) of each window."""
+    loops = _loops()
+    if loops is not None:
+        return _compiled_max_pool(loops, x, g, True)
     return _max_pool(x, g, True)
 
 
 def window_max(x, g):
     """Window maxima only (no gradient will be needed: no index is made)."""
+    loops = _loops()
+    if loops is not None:
+        return _compiled_max_pool(loops, x, g, False)[0]
     return _max_pool(x, g, False)[0]
 
 
 def max_pool2d_scatter(grad, g, idx):
     """Each output gradient to its window's winning input position. The result has the
     memory order of the pooled input (read from ``idx``, made in that order)."""
+    loops = _loops()
+    if loops is not None:
+        return _compiled_scatter(loops, grad, g, idx)
     n, c = g.shape[:2]
     frame_shape = (n, c, g.hp, g.wp)
     dxp = empty_in_layout(frame_shape, layout_of(idx), grad.dtype)

@@ -1,16 +1,21 @@
-"""Intra-op parallelism for the CPU kernels' memory-bound array passes.
+"""The one thread setting of the CPU kernels, and splitting NumPy passes over threads.
 
-NumPy releases the GIL inside copies and ufunc loops, so splitting one large pass
-(an im2col copy, a ReLU, a pooling sweep) over the batch dimension and running the
-parts on a few threads uses every core, as PyTorch's CPU kernels do. GEMMs are not
-split here: BLAS already runs them on its own threads.
+``tg.set_num_threads(n)`` (or ``TINYGRAD_JP_NUM_THREADS=n``; default: the cores this
+process may run on) is the number of threads every CPU pass may use:
 
-The number of threads is ``TINYGRAD_JP_NUM_THREADS`` if set (or
-``tg.set_num_threads``), else 1: on an idle 2-core machine the shared yardstick showed
-no gain that stood out of its run-to-run spread (SimpleConvNet 1.30–1.59× PyTorch's
-with and without splitting), and the helper threads compete with BLAS's own threads
-for the same cores. Passes smaller than ``MIN_BYTES`` always run inline, where a
-thread hand-off would cost more than it saves.
+- the compiled loops (:mod:`.cpu_loops`, numba ``prange``) run on that many of numba's
+  threads (at most the ``NUMBA_NUM_THREADS`` numba started with);
+- BLAS (the GEMMs) is limited to that many through threadpoolctl when it is installed
+  and ``set_num_threads`` is called; without threadpoolctl BLAS keeps its own setting
+  (``OPENBLAS_NUM_THREADS`` / ``OMP_NUM_THREADS``, by default also the cores). The
+  loops and the GEMMs run one after the other, never at once, so the two do not
+  oversubscribe the cores;
+- the NumPy copies that remain (im2col's), split over the batch below.
+
+NumPy releases the GIL inside copies and ufunc loops, so splitting one large pass over
+the batch dimension and running the parts on a few Python threads uses several cores.
+Passes smaller than ``MIN_BYTES`` always run inline, where a thread hand-off would cost
+more than it saves.
 
 On a machine busy with other processes a helper thread may wait milliseconds for a
 core, and a step made of dozens of passes would stall on every one of them. So when a
@@ -19,6 +24,7 @@ inline for the next ``BACKOFF_SECONDS``; on an idle machine helpers start within
 microseconds and the splitting stays on.
 """
 import os
+import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -35,7 +41,16 @@ def _default_threads():
             return max(1, int(env))
         except ValueError:
             pass
-    return 1
+    return usable_cores()
+
+
+def usable_cores():
+    """The number of cores this process may run on (its CPU affinity where the OS
+    tells it)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
 
 
 _threads = _default_threads()
@@ -52,15 +67,44 @@ def num_threads():
 
 
 def set_num_threads(n):
-    """Use ``n`` threads for large memory-bound passes (1 turns the splitting off)."""
+    """Use ``n`` threads on the CPU: the compiled loops, the split NumPy passes, and BLAS
+    when threadpoolctl is installed (1 runs everything on one core)."""
     global _threads, _executor
-    if not isinstance(n, int) or n < 1:
+    if not isinstance(n, int) or isinstance(n, bool) or n < 1:
         raise ValueError(f"set_num_threads: n must be a positive int, got {n!r}")
     with _lock:
         if _executor is not None and _executor_pid == os.getpid():
             _executor.shutdown(wait=True)
         _executor = None
         _threads = n
+    apply_to_numba()
+    _limit_blas(n)
+
+
+def numba_threads():
+    """The number of numba threads a loop runs on: the setting, at most the number of
+    threads numba started with."""
+    import numba
+    return max(1, min(_threads, numba.config.NUMBA_NUM_THREADS))
+
+
+def apply_to_numba():
+    """Give numba's loops the thread setting (in the calling thread: numba's setting is
+    per thread, so the loops' callers also check it before each launch)."""
+    numba = sys.modules.get("numba")
+    if numba is None:
+        return                          # numba not loaded yet: done when it is
+    numba.set_num_threads(numba_threads())
+
+
+def _limit_blas(n):
+    """Limit BLAS to ``n`` threads through threadpoolctl; without it, leave BLAS alone."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return False
+    threadpool_limits(n, user_api="blas")
+    return True
 
 
 def _pool():

@@ -3,11 +3,9 @@
 ``AvgPool3d`` over volumes (N, C, D, H, W). The parameters have PyTorch's shapes and
 initialisation; the work is done by ``F.conv1d`` & co. (``nn/functional_1d.py``) and
 ``F.conv3d`` & co. (``nn/functional_3d.py``), both built on the 2-D ops."""
-import math
 
 from . import functional as F
-from . import init
-from .layers import _param
+from .layers import _ConvNd, _param
 from .module import Module
 
 __all__ = ["Conv1d", "ConvTranspose1d", "MaxPool1d", "AvgPool1d", "Conv3d", "ConvTranspose3d",
@@ -66,13 +64,8 @@ class _ConvNdBase(Module):
             self.register_parameter("bias", None)
         self.reset_parameters()
 
-    def reset_parameters(self):
-        """PyTorch's default: kaiming_uniform_(a=√5) weight, U(±1/√fan_in) bias."""
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
-            bound = 1 / math.sqrt(fan_in) if fan_in else 0.0
-            init.uniform_(self.bias, -bound, bound)
+    # PyTorch's default: kaiming_uniform_(a=√5) weight, U(±1/√fan_in) bias, as Conv2d
+    reset_parameters = _ConvNd.reset_parameters
 
     def extra_repr(self):
         s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, " \
@@ -205,24 +198,12 @@ class AvgPool1d(Module):
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
 
-class MaxPool3d(Module):
+class MaxPool3d(MaxPool1d):
     """Max pooling over kd×kh×kw windows; ``stride`` defaults to ``kernel_size``."""
-
-    def __init__(self, kernel_size, stride=None, padding=0, dilation=1,
-                 return_indices=False, ceil_mode=False):
-        super().__init__()
-        self.kernel_size = kernel_size
-        self.stride = stride if stride is not None else kernel_size
-        self.padding, self.dilation = padding, dilation
-        self.return_indices, self.ceil_mode = return_indices, ceil_mode
 
     def forward(self, input):
         return F.max_pool3d(input, self.kernel_size, self.stride, self.padding, self.dilation,
                             self.ceil_mode, self.return_indices)
-
-    def extra_repr(self):
-        return (f"kernel_size={self.kernel_size}, stride={self.stride}, "
-                f"padding={self.padding}, dilation={self.dilation}, ceil_mode={self.ceil_mode}")
 
 
 class AvgPool3d(Module):
